@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite drives (tshark to check our captures).
+# Runs as the `pretest` step; does nothing when everything is already present.
+set -euo pipefail
+need=()
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" != 0 ]; then
+  echo "ensure-test-deps: missing ${need[*]} and not root; tests that need them will fail or skip" >&2
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "ensure-test-deps: installing ${need[*]}" >&2
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

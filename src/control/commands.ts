@@ -1,0 +1,93 @@
+// The typed form of every configuration command tsvs accepts (tsip, tsvsadm and tsvs lines).
+// Parsers produce these; the engine and, later, the daemon apply them. Nothing here touches frames.
+
+import type { IpAddr, MacAddr } from '../packet/inet.js';
+
+export type L4Proto = 'tcp' | 'udp';
+
+/** Forwarding methods in ipvsadm's words: -g route (DR), -i tunnel, -m masq (NAT), -b FullNAT. */
+export type FwdMethod = 'dr' | 'tunnel' | 'nat' | 'fnat';
+
+export type TunType = 'ipip' | 'gre' | 'gue';
+
+/** A virtual service as ipvsadm names it: -t|-u VIP:port, or -f fwmark. */
+export interface ServiceKey {
+  readonly proto: L4Proto;
+  readonly addr: IpAddr;
+  /** 0 only for persistent services (wildcard port), as in ipvsadm. */
+  readonly port: number;
+}
+
+export interface ServiceOptions {
+  /** Scheduler name; ipvsadm's default is wlc. */
+  readonly scheduler: string;
+  /** Persistence timeout in seconds (ipvsadm -p [timeout], default 360); undefined = not persistent. */
+  readonly persistent?: number;
+  /** Persistence granularity as a prefix length (-M 255.255.255.0 -> 24; IPv6 -M 64 -> 64). */
+  readonly netmaskPlen?: number;
+  /** -o / --ops: one-packet scheduling (UDP). */
+  readonly ops: boolean;
+  /** Scheduler flags (-b on -A/-E, or --sched-flags): sh-fallback, sh-port, mh-fallback, mh-port, flag-1..3. */
+  readonly schedFlags: readonly string[];
+  /** DPVS --conn-timeout N: overrides TCP ESTABLISHED and every UDP state for this service. */
+  readonly connTimeout?: number;
+  /** DPVS --expire-quiescent: conns to a quiescent (weight 0) or removed dest expire at once. */
+  readonly expireQuiescent: boolean;
+  /** DPVS --hash-target sip|qid for conhash. */
+  readonly hashTarget?: 'sip' | 'qid';
+}
+
+export interface DestOptions {
+  readonly method: FwdMethod;
+  /** 0..65535, default 1; 0 means quiescent (drain). */
+  readonly weight: number;
+  /** -x upper connection threshold, 0 = unset. */
+  readonly uThreshold: number;
+  /** -y lower connection threshold, 0 = unset. */
+  readonly lThreshold: number;
+  readonly tunType: TunType;
+  /** GUE destination port (--tun-port). */
+  readonly tunPort?: number;
+  readonly tunCsum?: 'nocsum' | 'csum' | 'remcsum';
+}
+
+export type Command =
+  // ---- tsip (dpip syntax) ----
+  | { readonly kind: 'link-add'; readonly name: string; readonly mac: MacAddr; readonly mtu: number }
+  | { readonly kind: 'link-set'; readonly name: string; readonly mtu?: number; readonly mac?: MacAddr; readonly up?: boolean }
+  | { readonly kind: 'addr-add'; readonly addr: IpAddr; readonly plen: number; readonly dev: string; readonly sapool: boolean; readonly scope: RouteScope }
+  | { readonly kind: 'addr-del'; readonly addr: IpAddr; readonly plen: number; readonly dev: string }
+  | { readonly kind: 'addr-flush'; readonly dev: string; readonly af?: 4 | 6 }
+  | { readonly kind: 'route-add'; readonly route: RouteSpec }
+  | { readonly kind: 'route-del'; readonly route: RouteSpec }
+  | { readonly kind: 'route-flush'; readonly af?: 4 | 6; readonly dev?: string }
+  | { readonly kind: 'neigh-add'; readonly addr: IpAddr; readonly mac: MacAddr; readonly dev: string }
+  | { readonly kind: 'neigh-del'; readonly addr: IpAddr; readonly dev: string }
+  // ---- tsvsadm (ipvsadm 1.31 syntax + DPVS extensions) ----
+  | { readonly kind: 'service-add'; readonly svc: ServiceKey; readonly opts: ServiceOptions }
+  | { readonly kind: 'service-edit'; readonly svc: ServiceKey; readonly opts: Partial<ServiceOptions> }
+  | { readonly kind: 'service-del'; readonly svc: ServiceKey }
+  | { readonly kind: 'clear' }
+  | { readonly kind: 'dest-add'; readonly svc: ServiceKey; readonly addr: IpAddr; readonly port: number; readonly opts: DestOptions }
+  | { readonly kind: 'dest-edit'; readonly svc: ServiceKey; readonly addr: IpAddr; readonly port: number; readonly opts: Partial<DestOptions> }
+  | { readonly kind: 'dest-del'; readonly svc: ServiceKey; readonly addr: IpAddr; readonly port: number }
+  | { readonly kind: 'laddr-add'; readonly svc: ServiceKey; readonly addr: IpAddr; readonly dev: string }
+  | { readonly kind: 'laddr-del'; readonly svc: ServiceKey; readonly addr: IpAddr; readonly dev: string }
+  | { readonly kind: 'zero'; readonly svc?: ServiceKey }
+  /** ipvsadm --set tcp tcpfin udp (0 = keep): TCP ESTABLISHED, TCP FIN_WAIT, UDP timeouts. */
+  | { readonly kind: 'set-timeouts'; readonly tcp: number; readonly tcpfin: number; readonly udp: number }
+  // ---- tsvs (settings that DPVS keeps in dpvs.conf, and the kernel in sysctls) ----
+  | { readonly kind: 'tsvs-set'; readonly key: string; readonly value: number };
+
+export type RouteScope = 'host' | 'link' | 'global' | 'kni_host';
+
+export interface RouteSpec {
+  readonly prefix: IpAddr;
+  readonly plen: number;
+  readonly via?: IpAddr;
+  readonly dev?: string;
+  readonly src?: IpAddr;
+  readonly scope?: RouteScope;
+  readonly metric: number;
+  readonly mtu?: number;
+}
