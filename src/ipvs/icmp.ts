@@ -1,0 +1,119 @@
+// ICMP errors that belong to an IPVS connection (unreachable, frag-needed, time exceeded,
+// packet-too-big): found through the quoted packet, translated, and sent to the other side.
+
+import { Drop } from '../packet/drop-reason.js';
+import { csumApplyDelta, delta16, delta32 } from '../packet/checksum.js';
+import { rewriteAddr } from './xmit.js';
+import { readU16, readU32, writeU16, writeU32 } from '../packet/ether.js';
+import { icmp4UpdateChecksum, icmp6UpdateChecksum, isIcmp4Error, isIcmp6Error } from '../packet/icmp.js';
+import { ipv4UpdateChecksum } from '../packet/ip.js';
+import { type PacketInfo, l4ChecksumOk } from '../packet/parse.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../packet/proto.js';
+import { CONN_F_IN_V6, CONN_F_OUT_V6, CONN_F_V6 } from './conn-table.js';
+import { FWD_DR, FWD_FNAT, FWD_NAT, FWD_TUNNEL } from './dest.js';
+import { type Ipvs, V_ACCEPT, V_STOLEN } from './ipvs.js';
+import { ST_FIELDS, ST_INBYTES, ST_INPKTS, ST_OUTBYTES, ST_OUTPKTS } from './stats.js';
+
+/**
+ * Handles an ICMP/ICMPv6 packet if it is an error about one of our connections. Returns
+ * V_ACCEPT for everything else (echo, unrelated errors) so the stack can deal with it.
+ */
+export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
+  const af = pi.af;
+  if (af === 4 ? !isIcmp4Error(pi.icmpType) : !isIcmp6Error(pi.icmpType)) return V_ACCEPT;
+  const b = pi.buf;
+  const end = pi.ipEnd;
+  const in3 = pi.l4Off + 8;
+  let in4: number;
+  let proto: number;
+  if (af === 4) {
+    if (in3 + 20 > end || b[in3]! >> 4 !== 4) return V_ACCEPT;
+    in4 = in3 + (b[in3]! & 15) * 4;
+    proto = b[in3 + 9]!;
+  } else {
+    if (in3 + 40 > end || b[in3]! >> 4 !== 6) return V_ACCEPT;
+    in4 = in3 + 40;
+    proto = b[in3 + 6]!;
+  }
+  if ((proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) || in4 + 8 > end) return V_ACCEPT;
+  const sport = readU16(b, in4);
+  const dport = readU16(b, in4 + 2);
+  const ct = ipvs.conns;
+  // The quoted packet went the other way: look its tuple up reversed.
+  const ent = af === 4
+    ? ct.lookup(proto, readU32(b, in3 + 16), 0, 0, 0, dport, readU32(b, in3 + 12), 0, 0, 0, sport, false)
+    : ct.lookup(proto, readU32(b, in3 + 24), readU32(b, in3 + 28), readU32(b, in3 + 32), readU32(b, in3 + 36), dport,
+      readU32(b, in3 + 8), readU32(b, in3 + 12), readU32(b, in3 + 16), readU32(b, in3 + 20), sport, false);
+  if (ent < 0) return V_ACCEPT;
+  const i = ent >> 1;
+  const dir = ent & 1;
+  const d = ipvs.destOf(i);
+  const drop = (r: number): number => { ipvs.stack.drop(r as never, port); return V_STOLEN; };
+  if (ipvs.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return drop(Drop.ICMP_MALFORMED);
+  const f = ct.flags[i]!;
+  if ((f & CONN_F_V6) !== 0 && ((f & CONN_F_IN_V6) === 0) !== ((f & CONN_F_OUT_V6) === 0)) {
+    // NAT64 would need ICMPv4 <-> ICMPv6 translation (RFC 7915): not done yet.
+    return drop(Drop.UNSUPPORTED);
+  }
+  const len = end - pi.l3Off;
+  const st = ipvs.stats;
+  st.dest[d.id * ST_FIELDS + (dir === 0 ? ST_INPKTS : ST_OUTPKTS)]++;
+  st.dest[d.id * ST_FIELDS + (dir === 0 ? ST_INBYTES : ST_OUTBYTES)] += len;
+  st.svc[d.svc.id * ST_FIELDS + (dir === 0 ? ST_INPKTS : ST_OUTPKTS)]++;
+  st.svc[d.svc.id * ST_FIELDS + (dir === 0 ? ST_INBYTES : ST_OUTBYTES)] += len;
+  const m = d.method;
+  if (dir === 0 && (m === FWD_DR || m === FWD_TUNNEL)) {
+    const r = ipvs.xmit.inbound(pi, port, i, d);
+    if (r !== Drop.NONE) ipvs.stack.drop(r, port);
+    return V_STOLEN;
+  }
+  if (dir === 1 && m !== FWD_NAT && m !== FWD_FNAT) return drop(Drop.UNSUPPORTED);
+  const w = (k: number, n: number): number => ct.addrWord(i, k, n);
+  const A = af === 4 ? 12 : 8;
+  const B = af === 4 ? 16 : 24;
+  const bp = i * 4;
+  // New outer source/destination and inner source/destination (conn address index, -1 = keep).
+  let outS = -1, outD = -1, inS: number, inD: number, inSp: number, inDp: number;
+  let seqShift = 0;
+  if (dir === 0) {
+    // From the client side about our reply (VIP:vport -> CIP:cport): towards the RS.
+    if (m === FWD_NAT) { outD = 3; inS = 3; inD = -1; inSp = ct.port[bp + 3]!; inDp = -1; }
+    else { outS = 2; outD = 3; inS = 3; inD = 2; inSp = ct.port[bp + 3]!; inDp = ct.port[bp + 2]!; }
+  } else {
+    // From the RS side about what we sent it: towards the client.
+    if (m === FWD_NAT) { outS = 1; inS = -1; inD = 1; inSp = -1; inDp = ct.port[bp + 1]!; }
+    else { outS = 1; outD = 0; inS = 0; inD = 1; inSp = ct.port[bp]!; inDp = ct.port[bp + 1]!; seqShift = ct.seqDelta[i]!; }
+  }
+  const l3 = pi.l3Off;
+  if (outS >= 0) rewriteAddr(b, l3 + A, af, w(outS, 0), w(outS, 1), w(outS, 2), w(outS, 3));
+  if (outD >= 0) rewriteAddr(b, l3 + B, af, w(outD, 0), w(outD, 1), w(outD, 2), w(outD, 3));
+  let dl = 0;
+  if (inS >= 0) dl += rewriteAddr(b, in3 + A, af, w(inS, 0), w(inS, 1), w(inS, 2), w(inS, 3));
+  if (inD >= 0) dl += rewriteAddr(b, in3 + B, af, w(inD, 0), w(inD, 1), w(inD, 2), w(inD, 3));
+  if (inSp >= 0) { dl += delta16(sport, inSp); writeU16(b, in4, inSp); }
+  if (inDp >= 0) { dl += delta16(dport, inDp); writeU16(b, in4 + 2, inDp); }
+  if (proto === IPPROTO_TCP && seqShift !== 0) {
+    const seq = readU32(b, in4 + 4);
+    const ns = (seq - seqShift) >>> 0;
+    writeU32(b, in4 + 4, ns);
+    dl += delta32(seq, ns);
+  }
+  // The quoted L4 checksum, when the quote holds it, follows the rewrite.
+  const co = in4 + (proto === IPPROTO_TCP ? 16 : 6);
+  if (co + 2 <= end) {
+    const c = readU16(b, co);
+    if (proto === IPPROTO_TCP || c !== 0 || af === 6) writeU16(b, co, csumApplyDelta(c, dl));
+  }
+  if (af === 4) {
+    if (in4 <= end) ipv4UpdateChecksum(b, in3);
+    icmp4UpdateChecksum(b, pi.l4Off, end);
+    ipv4UpdateChecksum(b, l3);
+  } else {
+    icmp6UpdateChecksum(b, l3, pi.l4Off, end);
+  }
+  const t = dir === 0 ? 3 : 0;
+  const e = ipvs.xmit.nextHop(i, dir, af, w(t, 0), w(t, 1), w(t, 2), w(t, 3), m === FWD_DR);
+  if (e === null) return drop(Drop.NO_ROUTE);
+  ipvs.stack.sendToNeigh(e, b, l3, len, af);
+  return V_STOLEN;
+}

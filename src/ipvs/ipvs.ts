@@ -1,0 +1,650 @@
+// The IPVS core of one worker: services, dests and local addresses; connection lookup,
+// scheduling, state transitions and expiry. Frame rewriting is in xmit.ts, ICMP in icmp.ts.
+
+import type { DestOptions, L4Proto, ServiceKey, ServiceOptions } from '../control/commands.js';
+import { TsvsError } from '../errors.js';
+import { Drop } from '../packet/drop-reason.js';
+import { type IpAddr, formatIp, formatIpPort, ipEquals, maskIp } from '../packet/inet.js';
+import { type PacketInfo, l4ChecksumOk } from '../packet/parse.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../packet/proto.js';
+import { AddrMap } from '../netif/addr-map.js';
+import type { Stack } from '../netif/stack.js';
+import {
+  CONN_F_EXPIRE_QUIESCENT, CONN_F_INACTIVE, CONN_F_NO_OUT, CONN_F_ONE_PACKET, CONN_F_TEMPLATE, ConnTable,
+} from './conn-table.js';
+import { Dest, FWD_DR, FWD_FNAT, FWD_TUNNEL, fwdCode, tunCode } from './dest.js';
+import { LocalAddr, laddrBucket } from './laddr.js';
+import {
+  DEFAULT_CONN_INIT_TIMEOUT, DEFAULT_TCP_TIMEOUTS, DEFAULT_UDP_TIMEOUTS, TCP_S_CLOSE, TCP_S_ESTABLISHED, TCP_S_FIN_WAIT,
+  TCP_S_TIME_WAIT, TCP_STATE_KEYS, TCP_TABLE_IN, TCP_TABLE_IN_ONLY, TCP_TABLE_OUT, UDP_S_NONE, UDP_S_NORMAL, UDP_S_ONEWAY,
+  UDP_STATE_KEYS, tcpNextState,
+} from './proto.js';
+import { createScheduler } from './sched/registry.js';
+import type { SchedInput } from './sched/types.js';
+import { Service } from './service.js';
+import { IpvsStats, ST_CONNS, ST_FIELDS, ST_INBYTES, ST_INPKTS, ST_OUTBYTES, ST_OUTPKTS } from './stats.js';
+import { Xmit } from './xmit.js';
+import { icmpRelated } from './icmp.js';
+
+/** The packet is not IPVS's: the stack handles it (local delivery, kernel, forwarding). */
+export const V_ACCEPT = 0;
+/** IPVS consumed the packet: sent, queued or dropped (and counted). */
+export const V_STOLEN = 1;
+
+/** ipvsadm's default persistence timeout (IPVS_SVC_PERSISTENT_TIMEOUT). */
+export const DEFAULT_PERSISTENT_TIMEOUT = 360;
+
+export class IpvsSettings {
+  readonly tcpTimeouts = Uint32Array.from(DEFAULT_TCP_TIMEOUTS);
+  readonly udpTimeouts = Uint32Array.from(DEFAULT_UDP_TIMEOUTS);
+  connInitTimeout = DEFAULT_CONN_INIT_TIMEOUT;
+  /** net.ipv4.vs.expire_nodest_conn: 0 drops packets of conns whose dest was deleted; 1 expires them. */
+  expireNodestConn = 0;
+  /** DPVS ipvs_defs/conn/expire_quiescent_template (kernel sysctl of the same name). */
+  expireQuiescentTemplate = 0;
+  /** net.ipv4.vs.conn_reuse_mode: bit 0 reschedules a SYN on a TIME_WAIT/CLOSE conn; bit 1 also FIN_WAIT for DR/TUN. */
+  connReuseMode = 1;
+  /** Check TCP/UDP checksums of packets IPVS handles (off when a NIC has verified them). */
+  verifyL4Checksum = true;
+  /** Secret for FullNAT initial sequence numbers. */
+  seqSecret = 0x5eed1234;
+}
+
+function svcKey(af: number, proto: number, w0: number, w1: number, w2: number, w3: number, port: number): number {
+  // Exact for IPv4 (w0 * 2^17 + port * 2 + proto bit < 2^53); hashed and verified for IPv6.
+  const base = af === 4 ? w0 : ((Math.imul(w0 ^ w2, 0x9e3779b1) ^ Math.imul(w1 ^ w3, 0x85ebca6b)) >>> 0);
+  return (base * 131072 + port * 2 + (proto === IPPROTO_UDP ? 1 : 0)) * 2 + (af === 6 ? 1 : 0);
+}
+
+export class Ipvs {
+  readonly settings = new IpvsSettings();
+  readonly stats = new IpvsStats();
+  readonly services: (Service | null)[] = [];
+  readonly dests: (Dest | null)[] = [];
+  private readonly svcByKey = new Map<number, Service[]>();
+  /** VIP address -> number of services on it (for ARP/ND/echo answers). */
+  private readonly vipRefs = new AddrMap<number>();
+  /** FullNAT local addresses by LIP, shared by the services that list them. */
+  readonly laddrs = new AddrMap<LocalAddr>();
+  private readonly laddrRefs = new Map<LocalAddr, number>();
+  private readonly schedIn: SchedInput = {
+    af: 4, proto: 0, srcW0: 0, srcW1: 0, srcW2: 0, srcW3: 0, srcPort: 0,
+    dstW0: 0, dstW1: 0, dstW2: 0, dstW3: 0, dstPort: 0, nowMs: 0,
+  };
+  readonly xmit: Xmit;
+  private readonly expireFn: (i: number) => void;
+  private lastDrop = 0;
+
+  constructor(
+    readonly stack: Stack,
+    readonly conns: ConnTable,
+    readonly worker = 0,
+    readonly workers = 1,
+  ) {
+    this.xmit = new Xmit(this);
+    this.expireFn = (i) => this.expire(i, false);
+    stack.isVip = (af, w0, w1, w2, w3) => this.vipRefs.getW(af, w0, w1, w2, w3) !== undefined;
+    conns.startClock(stack.clock.now());
+  }
+
+  // =================================================================== configuration
+
+  findService(k: ServiceKey): Service | undefined {
+    const p = k.proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
+    const list = this.svcByKey.get(svcKey(k.addr.af, p, k.addr.w0, k.addr.w1, k.addr.w2, k.addr.w3, k.port));
+    return list?.find((s) => s.proto === p && s.port === k.port && ipEquals(s.addr, k.addr));
+  }
+
+  service(k: ServiceKey): Service {
+    const s = this.findService(k);
+    if (!s) throw new TsvsError('TSVS_ERR_NO_SERVICE', `No such service: ${k.proto.toUpperCase()} ${formatIpPort(k.addr, k.port)}`);
+    return s;
+  }
+
+  addService(k: ServiceKey, o: ServiceOptions): Service {
+    if (this.findService(k)) throw new TsvsError('TSVS_ERR_SERVICE_EXISTS', `Service already exists: ${k.proto.toUpperCase()} ${formatIpPort(k.addr, k.port)}`);
+    if (k.port === 0 && o.persistent === undefined) {
+      throw new TsvsError('TSVS_ERR_INVALID_ARG', 'Zero port specified for non-persistent service');
+    }
+    const sched = createScheduler(o.scheduler);
+    let id = this.services.indexOf(null);
+    if (id < 0) id = this.services.length;
+    const s = new Service(id, k.proto, k.addr, k.port, o.scheduler, sched);
+    this.applyServiceOptions(s, o);
+    this.services[id] = s;
+    this.stats.ensureSvc(id);
+    this.stats.zeroSvc(id);
+    const key = svcKey(k.addr.af, s.proto, k.addr.w0, k.addr.w1, k.addr.w2, k.addr.w3, k.port);
+    const list = this.svcByKey.get(key);
+    if (list) list.push(s);
+    else this.svcByKey.set(key, [s]);
+    this.vipRefs.set(k.addr, (this.vipRefs.get(k.addr) ?? 0) + 1);
+    sched.update(s);
+    return s;
+  }
+
+  private applyServiceOptions(s: Service, o: Partial<ServiceOptions>): void {
+    if (o.persistent !== undefined) s.persistentMs = o.persistent * 1000;
+    if (o.netmaskPlen !== undefined) s.netmaskPlen = o.netmaskPlen;
+    if (o.ops !== undefined) s.ops = o.ops;
+    if (o.schedFlags !== undefined) s.flags = new Set(o.schedFlags);
+    if (o.connTimeout !== undefined) s.connTimeout = o.connTimeout;
+    if (o.expireQuiescent !== undefined) s.expireQuiescent = o.expireQuiescent;
+    if (o.hashTarget !== undefined) s.hashTarget = o.hashTarget;
+  }
+
+  editService(k: ServiceKey, o: Partial<ServiceOptions>): void {
+    const s = this.service(k);
+    if (o.scheduler !== undefined && o.scheduler !== s.schedName) {
+      s.scheduler = createScheduler(o.scheduler);
+      s.schedName = o.scheduler;
+    }
+    this.applyServiceOptions(s, o);
+    s.scheduler.update(s);
+  }
+
+  deleteService(k: ServiceKey): void {
+    const s = this.service(k);
+    for (const d of [...s.dests]) this.unlinkDest(s, d);
+    for (const la of [...s.laddrs]) this.releaseLaddr(la);
+    s.laddrs = [];
+    const key = svcKey(s.addr.af, s.proto, s.addr.w0, s.addr.w1, s.addr.w2, s.addr.w3, s.port);
+    const list = this.svcByKey.get(key)!;
+    list.splice(list.indexOf(s), 1);
+    if (list.length === 0) this.svcByKey.delete(key);
+    const n = this.vipRefs.get(s.addr)! - 1;
+    if (n === 0) this.vipRefs.delete(s.addr);
+    else this.vipRefs.set(s.addr, n);
+    this.services[s.id] = null;
+  }
+
+  clear(): void {
+    for (const s of this.services) {
+      if (s) this.deleteService({ proto: s.protoName, addr: s.addr, port: s.port });
+    }
+  }
+
+  findDest(s: Service, addr: IpAddr, port: number): Dest | undefined {
+    return s.dests.find((d) => d.port === port && ipEquals(d.addr, addr));
+  }
+
+  addDest(k: ServiceKey, addr: IpAddr, port: number, o: DestOptions): Dest {
+    const s = this.service(k);
+    const dport = port === 0 ? s.port : port;
+    if (this.findDest(s, addr, dport)) throw new TsvsError('TSVS_ERR_DEST_EXISTS', `Destination already exists: ${formatIpPort(addr, dport)}`);
+    const method = fwdCode(o.method);
+    if (addr.af !== s.addr.af && method !== FWD_FNAT) {
+      throw new TsvsError('TSVS_ERR_INVALID_ARG', `a ${addr.af === 4 ? 'IPv4' : 'IPv6'} real server on an IPv${s.addr.af} service needs FullNAT (-b, NAT64)`);
+    }
+    if (addr.af === 6 && s.addr.af === 4) {
+      throw new TsvsError('TSVS_ERR_UNSUPPORTED', 'IPv4 services with IPv6 real servers (NAT46) are not supported; NAT64 is (IPv6 VIP, IPv4 real servers)');
+    }
+    if ((method === FWD_DR || method === FWD_TUNNEL) && dport !== s.port && s.port !== 0) {
+      throw new TsvsError('TSVS_ERR_INVALID_ARG', 'DR and tunnel forwarding cannot change the port: the real server port must equal the virtual port');
+    }
+    let id = this.dests.indexOf(null);
+    if (id < 0) id = this.dests.length;
+    const d = new Dest(id, s, addr, dport, method, o.weight);
+    this.applyDestOptions(d, o);
+    this.dests[id] = d;
+    this.stats.ensureDest(id);
+    this.stats.zeroDest(id);
+    s.dests.push(d);
+    s.scheduler.update(s);
+    return d;
+  }
+
+  private applyDestOptions(d: Dest, o: Partial<DestOptions>): void {
+    if (o.method !== undefined) d.method = fwdCode(o.method);
+    if (o.weight !== undefined) d.weight = o.weight;
+    if (o.uThreshold !== undefined) d.uThreshold = o.uThreshold;
+    if (o.lThreshold !== undefined) d.lThreshold = o.lThreshold;
+    if (o.tunType !== undefined) d.tunType = tunCode(o.tunType);
+    if (o.tunPort !== undefined) d.tunPort = o.tunPort;
+    if (o.tunCsum !== undefined) d.tunCsum = o.tunCsum !== 'nocsum';
+    // Thresholds changed: re-evaluate the flag as the kernel does on edit.
+    if (d.uThreshold === 0 && d.lThreshold === 0) d.overloaded = false;
+    else if (d.uThreshold > 0 && d.activeConns + d.inactConns >= d.uThreshold) d.overloaded = true;
+  }
+
+  editDest(k: ServiceKey, addr: IpAddr, port: number, o: Partial<DestOptions>): void {
+    const s = this.service(k);
+    const d = this.findDest(s, addr, port === 0 ? s.port : port);
+    if (!d) throw new TsvsError('TSVS_ERR_NO_DEST', `No such destination: ${formatIpPort(addr, port === 0 ? s.port : port)}`);
+    this.applyDestOptions(d, o);
+    s.scheduler.update(s);
+  }
+
+  deleteDest(k: ServiceKey, addr: IpAddr, port: number): void {
+    const s = this.service(k);
+    const d = this.findDest(s, addr, port === 0 ? s.port : port);
+    if (!d) throw new TsvsError('TSVS_ERR_NO_DEST', `No such destination: ${formatIpPort(addr, port === 0 ? s.port : port)}`);
+    this.unlinkDest(s, d);
+  }
+
+  /**
+   * Takes a dest out of its service. Connections that still point at it keep it alive
+   * (unavailable) until they expire, like the kernel's dest trash.
+   */
+  private unlinkDest(s: Service, d: Dest): void {
+    s.dests.splice(s.dests.indexOf(d), 1);
+    d.available = false;
+    s.scheduler.update(s);
+    if (d.refs === 0) this.dests[d.id] = null;
+  }
+
+  addLaddr(k: ServiceKey, addr: IpAddr, portIdx: number): LocalAddr {
+    const s = this.service(k);
+    if (s.laddrs.some((l) => ipEquals(l.addr, addr))) {
+      throw new TsvsError('TSVS_ERR_LADDR_EXISTS', `local address ${formatIp(addr)} already in the pool of this service`);
+    }
+    let la = this.laddrs.get(addr);
+    if (!la) {
+      la = new LocalAddr(addr, portIdx, this.worker, this.workers);
+      this.laddrs.set(addr, la);
+    }
+    this.laddrRefs.set(la, (this.laddrRefs.get(la) ?? 0) + 1);
+    s.laddrs.push(la);
+    return la;
+  }
+
+  delLaddr(k: ServiceKey, addr: IpAddr): LocalAddr {
+    const s = this.service(k);
+    const i = s.laddrs.findIndex((l) => ipEquals(l.addr, addr));
+    if (i < 0) throw new TsvsError('TSVS_ERR_NO_LADDR', `local address ${formatIp(addr)} is not in the pool of this service`);
+    const la = s.laddrs[i]!;
+    s.laddrs.splice(i, 1);
+    this.releaseLaddr(la);
+    return la;
+  }
+
+  /** True while some service still lists this LIP. */
+  laddrInUse(addr: IpAddr): boolean {
+    const la = this.laddrs.get(addr);
+    return la !== undefined && (this.laddrRefs.get(la) ?? 0) > 0;
+  }
+
+  private releaseLaddr(la: LocalAddr): void {
+    const n = (this.laddrRefs.get(la) ?? 1) - 1;
+    this.laddrRefs.set(la, n);
+    // The pool outlives its last service while connections still hold ports on it.
+    if (n === 0 && la.conns === 0) {
+      this.laddrRefs.delete(la);
+      this.laddrs.delete(la.addr);
+    }
+  }
+
+  zero(k?: ServiceKey): void {
+    for (const s of this.services) {
+      if (!s || (k && s !== this.service(k))) continue;
+      this.stats.zeroSvc(s.id);
+      for (const d of s.dests) this.stats.zeroDest(d.id);
+    }
+  }
+
+  /** `tsvs set KEY VALUE` for the IPVS keys; returns false when the key is not IPVS's. */
+  set(key: string, value: number): boolean {
+    const st = this.settings;
+    const tcp = /^ipvs_defs\.tcp\.timeout\.(\w+)$/.exec(key);
+    if (tcp) {
+      const i = (TCP_STATE_KEYS as readonly string[]).indexOf(tcp[1]!);
+      if (i < 0) return false;
+      st.tcpTimeouts[i] = value;
+      return true;
+    }
+    const udp = /^ipvs_defs\.udp\.timeout\.(\w+)$/.exec(key);
+    if (udp) {
+      const i = (UDP_STATE_KEYS as readonly string[]).indexOf(udp[1]!);
+      if (i < 0) return false;
+      st.udpTimeouts[i] = value;
+      return true;
+    }
+    switch (key) {
+      case 'ipvs_defs.conn.conn_init_timeout': st.connInitTimeout = value; return true;
+      case 'ipvs_defs.conn.expire_quiescent_template': st.expireQuiescentTemplate = value; return true;
+      case 'net.ipv4.vs.expire_nodest_conn': st.expireNodestConn = value; return true;
+      case 'net.ipv4.vs.conn_reuse_mode': st.connReuseMode = value; return true;
+      default: return false;
+    }
+  }
+
+  /** ipvsadm --set tcp tcpfin udp (0 keeps the current value). */
+  setTimeouts(tcp: number, tcpfin: number, udp: number): void {
+    const st = this.settings;
+    if (tcp > 0) st.tcpTimeouts[TCP_S_ESTABLISHED] = tcp;
+    if (tcpfin > 0) st.tcpTimeouts[TCP_S_FIN_WAIT] = tcpfin;
+    if (udp > 0) {
+      st.udpTimeouts[UDP_S_ONEWAY] = udp;
+      st.udpTimeouts[UDP_S_NORMAL] = udp;
+    }
+  }
+
+  // =================================================================== data path
+
+  /** Service for a packet's destination: exact port first, then a persistent port-0 service. */
+  lookupService(af: number, proto: number, d0: number, d1: number, d2: number, d3: number, dport: number): Service | null {
+    let s = this.lookupServiceExact(af, proto, d0, d1, d2, d3, dport);
+    if (s === null) s = this.lookupServiceExact(af, proto, d0, d1, d2, d3, 0);
+    return s;
+  }
+
+  private lookupServiceExact(af: number, proto: number, d0: number, d1: number, d2: number, d3: number, port: number): Service | null {
+    const list = this.svcByKey.get(svcKey(af, proto, d0, d1, d2, d3, port));
+    if (list === undefined) return null;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!;
+      const a = s.addr;
+      if (s.proto === proto && s.port === port && a.af === af && a.w0 === d0 && a.w1 === d1 && a.w2 === d2 && a.w3 === d3) return s;
+    }
+    return null;
+  }
+
+  private dropPkt(reason: number, port: number): number {
+    this.stack.drop(reason as never, port);
+    this.lastDrop = reason;
+    return V_STOLEN;
+  }
+
+  /** IPVS input for an IP packet from `port`. Returns V_ACCEPT when the packet is not IPVS's. */
+  input(pi: PacketInfo, port: number): number {
+    const proto = pi.l4Proto;
+    if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) return icmpRelated(this, pi, port);
+    if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return V_ACCEPT;
+    if (pi.isFragment) {
+      // DPVS drops every fragment bound for IPVS: the flow's other fragments could reach another worker.
+      if (this.vipRefs.getW(pi.af, pi.dW0, pi.dW1, pi.dW2, pi.dW3) !== undefined || this.laddrs.getW(pi.af, pi.dW0, pi.dW1, pi.dW2, pi.dW3) !== undefined) {
+        return this.dropPkt(Drop.FRAGMENT, port);
+      }
+      return V_ACCEPT;
+    }
+    const ct = this.conns;
+    let ent = ct.lookup(proto, pi.sW0, pi.sW1, pi.sW2, pi.sW3, pi.sport, pi.dW0, pi.dW1, pi.dW2, pi.dW3, pi.dport, false);
+    const now = this.stack.clock.now();
+    if (ent >= 0 && proto === IPPROTO_TCP && (ent & 1) === 0 && (pi.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN) {
+      const i = ent >> 1;
+      const st = ct.state[i]!;
+      const m = ct.method[i]!;
+      // A new SYN on a closing connection: a client reusing its port. Reschedule (conn_reuse_mode).
+      if ((this.settings.connReuseMode & 1) !== 0 && (st === TCP_S_TIME_WAIT || st === TCP_S_CLOSE
+        || ((this.settings.connReuseMode & 2) !== 0 && st === TCP_S_FIN_WAIT && (m === FWD_DR || m === FWD_TUNNEL)))) {
+        this.expire(i, true);
+        ent = -1;
+      }
+    }
+    let i: number;
+    let dir: number;
+    if (ent < 0) {
+      const svc = this.lookupService(pi.af, proto, pi.dW0, pi.dW1, pi.dW2, pi.dW3, pi.dport);
+      if (svc === null) return V_ACCEPT;
+      if (this.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return this.dropPkt(Drop.L4_BAD_CSUM, port);
+      if (proto === IPPROTO_TCP && (pi.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) !== TCP_SYN) {
+        // Only a bare SYN opens a connection; anything else to a VIP has no business here.
+        return this.dropPkt(Drop.NOT_SYN, port);
+      }
+      i = this.schedule(svc, pi, now, port);
+      if (i < 0) return V_STOLEN;
+      dir = 0;
+    } else {
+      i = ent >> 1;
+      dir = ent & 1;
+      if (this.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return this.dropPkt(Drop.L4_BAD_CSUM, port);
+    }
+    const d = this.dests[ct.dest[i]!]!;
+    if (!d.available) {
+      if (this.settings.expireNodestConn !== 0) this.expire(i, true);
+      return this.dropPkt(Drop.DEST_GONE, port);
+    }
+    if ((ct.flags[i]! & CONN_F_EXPIRE_QUIESCENT) !== 0 && d.weight === 0) {
+      this.expire(i, true);
+      return this.dropPkt(Drop.QUIESCENT_EXPIRED, port);
+    }
+    if (proto === IPPROTO_TCP) this.tcpTransition(i, d, dir, pi.tcpFlags);
+    else this.udpTransition(i, d, dir);
+    const len = pi.ipEnd - pi.l3Off;
+    const st = this.stats;
+    if (dir === 0) {
+      st.dest[d.id * ST_FIELDS + ST_INPKTS]++;
+      st.dest[d.id * ST_FIELDS + ST_INBYTES] += len;
+      st.svc[d.svc.id * ST_FIELDS + ST_INPKTS]++;
+      st.svc[d.svc.id * ST_FIELDS + ST_INBYTES] += len;
+    } else {
+      st.dest[d.id * ST_FIELDS + ST_OUTPKTS]++;
+      st.dest[d.id * ST_FIELDS + ST_OUTBYTES] += len;
+      st.svc[d.svc.id * ST_FIELDS + ST_OUTPKTS]++;
+      st.svc[d.svc.id * ST_FIELDS + ST_OUTBYTES] += len;
+    }
+    ct.expires[i] = now + ct.timeout[i]! * 1000;
+    const r = dir === 0 ? this.xmit.inbound(pi, port, i, d) : this.xmit.outbound(pi, port, i, d);
+    if (r !== Drop.NONE) this.dropPkt(r, port);
+    if ((ct.flags[i]! & CONN_F_ONE_PACKET) !== 0) this.expire(i, true);
+    return V_STOLEN;
+  }
+
+  private tcpTransition(i: number, d: Dest, dir: number, flags: number): void {
+    const ct = this.conns;
+    const m = ct.method[i]!;
+    const table = m === FWD_DR || m === FWD_TUNNEL ? TCP_TABLE_IN_ONLY : dir === 0 ? TCP_TABLE_IN : TCP_TABLE_OUT;
+    const old = ct.state[i]!;
+    const nw = tcpNextState(table, old, flags);
+    if (nw === old) return;
+    ct.state[i] = nw;
+    const svc = d.svc;
+    ct.timeout[i] = nw === TCP_S_ESTABLISHED && svc.connTimeout > 0 ? svc.connTimeout : this.settings.tcpTimeouts[nw]!;
+    // Active means ESTABLISHED; everything else counts as inactive (DPVS tcp_state_trans).
+    const f = ct.flags[i]!;
+    if ((f & CONN_F_INACTIVE) === 0 && nw !== TCP_S_ESTABLISHED) {
+      d.activeConns--;
+      d.inactConns++;
+      ct.flags[i] = f | CONN_F_INACTIVE;
+    } else if ((f & CONN_F_INACTIVE) !== 0 && nw === TCP_S_ESTABLISHED) {
+      d.activeConns++;
+      d.inactConns--;
+      ct.flags[i] = f & ~CONN_F_INACTIVE;
+    }
+  }
+
+  private udpTransition(i: number, d: Dest, dir: number): void {
+    const ct = this.conns;
+    if (dir === 1) ct.state[i] = UDP_S_NORMAL;
+    else if (ct.state[i] === UDP_S_NONE) ct.state[i] = UDP_S_ONEWAY;
+    const t = d.svc.connTimeout;
+    ct.timeout[i] = t > 0 ? t : this.settings.udpTimeouts[ct.state[i]!]!;
+  }
+
+  /**
+   * Picks a dest (through the persistence template when there is one) and creates the
+   * connection. Returns its slot, or -1 after counting why it could not.
+   */
+  private schedule(svc: Service, pi: PacketInfo, now: number, port: number): number {
+    const ct = this.conns;
+    const proto = pi.l4Proto;
+    let d: Dest | null = null;
+    let tmpl = -1;
+    if (svc.persistentMs > 0) {
+      const plen = svc.netmaskPlen;
+      const m = maskIp({ af: pi.af as 4 | 6, w0: pi.sW0, w1: pi.sW1, w2: pi.sW2, w3: pi.sW3 }, plen);
+      const tport = svc.port === 0 ? 0 : pi.dport;
+      const t = ct.lookup(proto, m.w0, m.w1, m.w2, m.w3, 0, pi.dW0, pi.dW1, pi.dW2, pi.dW3, tport, true);
+      if (t >= 0) {
+        tmpl = t >> 1;
+        const td = this.dests[ct.dest[tmpl]!]!;
+        // ip_vs_check_template: a template to a gone (or, if asked, quiescent) dest is dropped.
+        if (!td.available || (td.weight === 0 && this.settings.expireQuiescentTemplate !== 0)) {
+          this.expire(tmpl, true);
+          tmpl = -1;
+        } else {
+          d = td;
+          ct.expires[tmpl] = now + ct.timeout[tmpl]! * 1000;
+        }
+      }
+      if (tmpl < 0) {
+        d = this.pickDest(svc, pi, now);
+        if (d === null) { this.dropPkt(Drop.NO_DEST, port); return -1; }
+        tmpl = this.createTemplate(svc, d, pi, m, tport, now);
+        if (tmpl < 0) { this.dropPkt(Drop.CONN_TABLE_FULL, port); return -1; }
+      }
+    } else {
+      d = this.pickDest(svc, pi, now);
+      if (d === null) { this.dropPkt(Drop.NO_DEST, port); return -1; }
+    }
+    return this.createConn(svc, d!, pi, tmpl, now, port);
+  }
+
+  private pickDest(svc: Service, pi: PacketInfo, now: number): Dest | null {
+    const si = this.schedIn;
+    si.af = pi.af as 4 | 6;
+    si.proto = pi.l4Proto;
+    si.srcW0 = pi.sW0; si.srcW1 = pi.sW1; si.srcW2 = pi.sW2; si.srcW3 = pi.sW3; si.srcPort = pi.sport;
+    si.dstW0 = pi.dW0; si.dstW1 = pi.dW1; si.dstW2 = pi.dW2; si.dstW3 = pi.dW3; si.dstPort = pi.dport;
+    si.nowMs = now;
+    return svc.scheduler.schedule(svc, si) as Dest | null;
+  }
+
+  private createTemplate(svc: Service, d: Dest, pi: PacketInfo, m: IpAddr, tport: number, now: number): number {
+    const ct = this.conns;
+    const t = ct.alloc(pi.af === 6);
+    if (t < 0) return -1;
+    ct.flags[t] |= CONN_F_TEMPLATE | CONN_F_NO_OUT;
+    ct.proto[t] = pi.l4Proto;
+    ct.state[t] = 0;
+    ct.method[t] = d.method;
+    ct.setAddr(t, 0, m.w0, m.w1, m.w2, m.w3);
+    ct.setAddr(t, 1, pi.dW0, pi.dW1, pi.dW2, pi.dW3);
+    ct.setAddr(t, 2, 0, 0, 0, 0);
+    ct.setAddr(t, 3, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+    const b = t * 4;
+    ct.port[b] = 0; ct.port[b + 1] = tport; ct.port[b + 2] = 0; ct.port[b + 3] = d.port;
+    ct.dest[t] = d.id;
+    ct.ctl[t] = 0;
+    ct.timeout[t] = svc.persistentMs / 1000;
+    ct.expires[t] = now + svc.persistentMs;
+    d.persistConns++;
+    d.refs++;
+    ct.hashConn(t);
+    ct.link(t);
+    return t;
+  }
+
+  private createConn(svc: Service, d: Dest, pi: PacketInfo, tmpl: number, now: number, port: number): number {
+    const ct = this.conns;
+    const v6 = pi.af === 6 || d.af === 6;
+    const i = ct.alloc(v6);
+    if (i < 0) { this.dropPkt(Drop.CONN_TABLE_FULL, port); return -1; }
+    const b = i * 4;
+    ct.proto[i] = pi.l4Proto;
+    ct.state[i] = 0;
+    ct.method[i] = d.method;
+    ct.setAddr(i, 0, pi.sW0, pi.sW1, pi.sW2, pi.sW3);
+    ct.setAddr(i, 1, pi.dW0, pi.dW1, pi.dW2, pi.dW3);
+    ct.setAddr(i, 3, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+    ct.port[b] = pi.sport;
+    ct.port[b + 1] = pi.dport;
+    ct.port[b + 3] = d.port === 0 ? pi.dport : d.port;
+    let f = ct.flags[i]! | CONN_F_INACTIVE;
+    if (pi.af === 6) f |= 0x0010;
+    if (d.af === 6) f |= 0x0020;
+    if (d.method === FWD_FNAT) {
+      const n = svc.laddrs.length;
+      let lport = -1;
+      let la: LocalAddr | null = null;
+      const bucket = laddrBucket(d.addrW0, d.addrW1, d.addrW2, d.addrW3, ct.port[b + 3]!);
+      for (let k = 0; k < n && lport < 0; k++) {
+        const cand = svc.laddrs[svc.laddrCursor++ % n]!;
+        if (cand.addr.af !== d.af) continue;
+        la = cand;
+        lport = cand.take(bucket);
+      }
+      if (lport < 0) {
+        ct.release(i);
+        this.dropPkt(la === null ? Drop.NO_LADDR : Drop.NO_LPORT, port);
+        return -1;
+      }
+      const a = la!.addr;
+      ct.setAddr(i, 2, a.w0, a.w1, a.w2, a.w3);
+      ct.port[b + 2] = lport;
+    } else {
+      // NAT replies come back to the client's own address and port; DR/TUN replies never do.
+      ct.setAddr(i, 2, pi.sW0, pi.sW1, pi.sW2, pi.sW3);
+      ct.port[b + 2] = pi.sport;
+      if (d.method === FWD_DR || d.method === FWD_TUNNEL) f |= CONN_F_NO_OUT;
+    }
+    if (svc.ops && pi.l4Proto === IPPROTO_UDP) f |= CONN_F_ONE_PACKET;
+    if (svc.expireQuiescent) f |= CONN_F_EXPIRE_QUIESCENT;
+    ct.flags[i] = f;
+    ct.dest[i] = d.id;
+    ct.ctl[i] = tmpl;
+    if (tmpl >= 0) ct.ctl[tmpl]++;
+    ct.timeout[i] = this.settings.connInitTimeout;
+    ct.expires[i] = now + this.settings.connInitTimeout * 1000;
+    d.inactConns++;
+    d.refs++;
+    d.checkOverloadOnBind();
+    this.stats.dest[d.id * ST_FIELDS + ST_CONNS]++;
+    this.stats.svc[svc.id * ST_FIELDS + ST_CONNS]++;
+    ct.hashConn(i);
+    ct.link(i);
+    return i;
+  }
+
+  /**
+   * Removes a connection or template. From the timer wheel (`now` false) it is already due; a
+   * template still controlling connections is re-armed instead, as the kernel does.
+   */
+  expire(i: number, now: boolean): void {
+    const ct = this.conns;
+    const f = ct.flags[i]!;
+    if (!now && (f & CONN_F_TEMPLATE) !== 0 && ct.ctl[i]! > 0) {
+      ct.unlink(i);
+      ct.expires[i] = this.stack.clock.now() + ct.timeout[i]! * 1000;
+      ct.link(i);
+      return;
+    }
+    ct.unlink(i);
+    ct.unhashConn(i);
+    const d = this.dests[ct.dest[i]!]!;
+    if ((f & CONN_F_TEMPLATE) !== 0) {
+      d.persistConns--;
+    } else {
+      if ((f & CONN_F_INACTIVE) !== 0) d.inactConns--;
+      else d.activeConns--;
+      d.checkOverloadOnUnbind();
+      const t = ct.ctl[i]!;
+      if (t >= 0) ct.ctl[t]--;
+      if (ct.method[i] === FWD_FNAT) {
+        const la = this.laddrs.getW(d.af, ct.addrWord(i, 2, 0), ct.addrWord(i, 2, 1), ct.addrWord(i, 2, 2), ct.addrWord(i, 2, 3));
+        if (la !== undefined) {
+          la.give(laddrBucket(d.addrW0, d.addrW1, d.addrW2, d.addrW3, ct.port[i * 4 + 3]!), ct.port[i * 4 + 2]!);
+          if (la.conns === 0 && !this.laddrRefs.has(la)) this.laddrs.delete(la.addr);
+          else if (la.conns === 0 && this.laddrRefs.get(la) === 0) {
+            this.laddrRefs.delete(la);
+            this.laddrs.delete(la.addr);
+          }
+        }
+      }
+    }
+    d.refs--;
+    if (!d.available && d.refs === 0) this.dests[d.id] = null;
+    ct.release(i);
+  }
+
+  /** Timer work: expire due connections. */
+  tick(nowMs: number): void {
+    this.conns.advance(nowMs, this.expireFn);
+  }
+
+  /** The reason the last packet was dropped (for fixture tests). */
+  get lastDropReason(): number {
+    return this.lastDrop;
+  }
+
+  // =================================================================== listing helpers
+
+  destOf(i: number): Dest {
+    return this.dests[this.conns.dest[i]!]!;
+  }
+
+  protoName(p: number): L4Proto {
+    return p === IPPROTO_TCP ? 'tcp' : 'udp';
+  }
+}
+

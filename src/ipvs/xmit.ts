@@ -1,0 +1,418 @@
+// Transmission by forwarding method: FullNAT (incl. NAT64 and TOA), NAT, DR and tunnels
+// (IPIP, IPv6-in-IPv6, GRE, GUE). Rewrites frames in place; never allocates per packet.
+
+import { Drop, type DropReason } from '../packet/drop-reason.js';
+import { csumApplyDelta, csumFold, csumPartial, delta16, delta32, pseudoSum4, pseudoSum6 } from '../packet/checksum.js';
+import { ETH_P_IP, ETH_P_IPV6, readU16, readU32, writeU16, writeU32 } from '../packet/ether.js';
+import { ipv4UpdateChecksum, writeIpv4Header, writeIpv6Header } from '../packet/ip.js';
+import type { PacketInfo } from '../packet/parse.js';
+import {
+  IPPROTO_GRE, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, TCPOLEN_TOA4, TCPOLEN_TOA6, TCP_ACK, TCP_RST, TCP_SYN,
+} from '../packet/proto.js';
+import { tcpCompactOptions, tcpInsertToa, tcpLowerMss, tcpShiftSack, tcpStripTimestamp } from '../packet/tcp.js';
+import type { NeighEntry } from '../netif/neigh.js';
+import { CONN_F_FDATA, CONN_F_IN_V6, CONN_F_SEQ_INIT, type ConnTable } from './conn-table.js';
+import { type Dest, FWD_DR, FWD_FNAT, FWD_NAT, TUN_GRE, TUN_GUE } from './dest.js';
+import type { Ipvs } from './ipvs.js';
+
+/** Smallest headroom drivers must leave before a frame: Ethernet + IPv6 + UDP + GUE + slack. */
+export const XMIT_HEADROOM = 128;
+/** Tailroom for a TOA (IPv6: 20 bytes). */
+export const XMIT_TAILROOM = 32;
+
+export class Xmit {
+  private readonly ct: ConnTable;
+  private ipId = 1;
+
+  constructor(private readonly ipvs: Ipvs) {
+    this.ct = ipvs.conns;
+  }
+
+  // ================================================================= next hop
+
+  /**
+   * Neighbour for the connection's direction (0 towards the real server, 1 towards the client),
+   * cached in the connection until routes or neighbours change. `onlink` resolves the address
+   * itself on the route's port (DR: the real server must share our L2).
+   */
+  nextHop(i: number, dir: number, af: number, d0: number, d1: number, d2: number, d3: number, onlink: boolean): NeighEntry | null {
+    const ct = this.ct;
+    const stack = this.ipvs.stack;
+    const nb = stack.neighs;
+    if (ct.nhGen[i] === nb.gen) {
+      const idx = dir === 0 ? ct.nhIn[i]! : ct.nhOut[i]!;
+      if (idx >= 0) {
+        const e = nb.entries[idx];
+        if (e) {
+          if (e.state === 3 /* STALE */) return stack.neighFor(af, e.port, e.addr.w0, e.addr.w1, e.addr.w2, e.addr.w3);
+          return e;
+        }
+      }
+    } else {
+      ct.nhIn[i] = -1;
+      ct.nhOut[i] = -1;
+      ct.nhGen[i] = nb.gen;
+    }
+    const r = stack.routeOutput(af, d0, d1, d2, d3);
+    if (r === null || r.scope === 'kni_host') return null;
+    const v = r.via;
+    const e = v !== null && !onlink ? stack.neighFor(af, r.port, v.w0, v.w1, v.w2, v.w3) : stack.neighFor(af, r.port, d0, d1, d2, d3);
+    const mtu = stack.routeMtu(r);
+    if (dir === 0) { ct.nhIn[i] = e.index; ct.mtuIn[i] = mtu; } else { ct.nhOut[i] = e.index; ct.mtuOut[i] = mtu; }
+    return e;
+  }
+
+  /** Sends or fragments an IPv4 datagram bigger than the path MTU; too big with DF -> ICMP. */
+  private tooBig(pi: PacketInfo, port: number, mtu: number, overhead: number): DropReason {
+    if (pi.af === 4) {
+      this.ipvs.stack.icmpError(pi, port, 3, 4, (mtu - overhead) & 0xffff);
+    } else {
+      this.ipvs.stack.icmpError(pi, port, 2, 0, mtu - overhead);
+    }
+    return overhead > 0 ? Drop.TUNNEL_TOO_BIG : Drop.FRAG_NEEDED;
+  }
+
+  private send(e: NeighEntry, buf: Uint8Array, l3: number, len: number, af: number, mtu: number): void {
+    if (len > mtu && af === 4) this.ipvs.stack.sendFragments(e, buf, l3, len, mtu);
+    else this.ipvs.stack.sendToNeigh(e, buf, l3, len, af);
+  }
+
+  // ================================================================= inbound: client -> RS
+
+  inbound(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
+    switch (d.method) {
+      case FWD_FNAT: return this.fnatIn(pi, port, i, d);
+      case FWD_NAT: return this.natIn(pi, port, i, d);
+      case FWD_DR: return this.drIn(pi, port, i, d);
+      default: return this.tunIn(pi, port, i, d);
+    }
+  }
+
+  outbound(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
+    if (d.method === FWD_FNAT) return this.fnatOut(pi, port, i, d);
+    if (d.method === FWD_NAT) return this.natOut(pi, port, i, d);
+    // DR/tunnel replies never come through us; a packet matching that tuple is not IPVS's.
+    return Drop.UNSUPPORTED;
+  }
+
+  private drIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
+    const e = this.nextHop(i, 0, d.af, d.addrW0, d.addrW1, d.addrW2, d.addrW3, true);
+    if (e === null) return Drop.NO_ROUTE;
+    const len = pi.ipEnd - pi.l3Off;
+    const mtu = this.ct.mtuIn[i]!;
+    if (len > mtu && (pi.af === 6 || pi.dontFragment)) return this.tooBig(pi, port, mtu, 0);
+    this.send(e, pi.buf, pi.l3Off, len, pi.af, mtu);
+    return Drop.NONE;
+  }
+
+  private tunIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
+    const af = d.af;
+    const e = this.nextHop(i, 0, af, d.addrW0, d.addrW1, d.addrW2, d.addrW3, false);
+    if (e === null) return Drop.NO_ROUTE;
+    const stack = this.ipvs.stack;
+    const buf = pi.buf;
+    const inner = pi.l3Off;
+    const len = pi.ipEnd - inner;
+    const ipHdr = af === 4 ? 20 : 40;
+    const encap = d.tunType === TUN_GRE ? (d.tunCsum ? 8 : 4) : d.tunType === TUN_GUE ? 12 : 0;
+    const overhead = ipHdr + encap;
+    const mtu = this.ct.mtuIn[i]!;
+    const df = pi.af === 6 || pi.dontFragment;
+    if (len + overhead > mtu && (df || af === 6)) return this.tooBig(pi, port, mtu, overhead);
+    const outer = inner - overhead;
+    const innerProto = pi.af === 4 ? IPPROTO_IPIP : IPPROTO_IPV6;
+    const outerProto = d.tunType === TUN_GRE ? IPPROTO_GRE : d.tunType === TUN_GUE ? IPPROTO_UDP : innerProto;
+    const src = stack.addrs.selectSource(e.port, d.addr);
+    const tos = pi.af === 4 ? buf[inner + 1]! : (readU16(buf, inner) >> 4) & 255;
+    const total = len + overhead;
+    if (af === 4) {
+      writeIpv4Header(buf, outer, tos, total, this.ipId++ & 0xffff, df, stack.settings.defaultTtl, outerProto, src ? src.w0 : 0, d.addrW0);
+    } else {
+      writeIpv6Header(buf, outer, tos, 0, total - 40, outerProto, stack.settings.defaultTtl,
+        src ? src.w0 : 0, src ? src.w1 : 0, src ? src.w2 : 0, src ? src.w3 : 0, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+    }
+    const o = outer + ipHdr;
+    if (d.tunType === TUN_GRE) {
+      writeU16(buf, o, d.tunCsum ? 0x8000 : 0);
+      writeU16(buf, o + 2, pi.af === 4 ? ETH_P_IP : ETH_P_IPV6);
+      if (d.tunCsum) {
+        writeU32(buf, o + 4, 0);
+        writeU16(buf, o + 4, csumFold(csumPartial(buf, o, encap + len, 0)));
+      }
+    } else if (d.tunType === TUN_GUE) {
+      // UDP source port from the inner flow so ECMP/RSS on the way spread tunnels (RFC 8086 style).
+      const h = (Math.imul(pi.sW0 ^ pi.sW3 ^ ((pi.sport << 16) | pi.dport), 0x9e3779b1) >>> 16) | 0xc000;
+      writeU16(buf, o, h & 0xffff);
+      writeU16(buf, o + 2, d.tunPort);
+      writeU16(buf, o + 4, 12 + len);
+      writeU16(buf, o + 6, 0);
+      // GUE header version 0: C=0, hlen=0, proto/ctype = the inner protocol, flags 0.
+      buf[o + 8] = 0;
+      buf[o + 9] = innerProto;
+      writeU16(buf, o + 10, 0);
+      if (d.tunCsum || af === 6) {
+        const s = af === 4 ? pseudoSum4(readU32(buf, outer + 12), d.addrW0, IPPROTO_UDP, 12 + len)
+          : pseudoSum6(buf, outer + 8, outer + 24, IPPROTO_UDP, 12 + len);
+        let c = csumFold(csumPartial(buf, o, 12 + len, s));
+        if (c === 0) c = 0xffff;
+        writeU16(buf, o + 6, c);
+      }
+    }
+    this.send(e, buf, outer, total, af, mtu);
+    return Drop.NONE;
+  }
+
+  private natIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
+    const e = this.nextHop(i, 0, d.af, d.addrW0, d.addrW1, d.addrW2, d.addrW3, false);
+    if (e === null) return Drop.NO_ROUTE;
+    const len = pi.ipEnd - pi.l3Off;
+    const mtu = this.ct.mtuIn[i]!;
+    if (len > mtu && (pi.af === 6 || pi.dontFragment)) return this.tooBig(pi, port, mtu, 0);
+    const buf = pi.buf;
+    const l3 = pi.l3Off;
+    const dAddr = l3 + (pi.af === 4 ? 16 : 24);
+    let dl = rewriteAddr(buf, dAddr, pi.af, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+    const np = this.ct.port[i * 4 + 3]!;
+    dl += delta16(pi.dport, np);
+    writeU16(buf, pi.l4Off + 2, np);
+    this.fixL4Incremental(pi, dl);
+    if (pi.af === 4) ipv4UpdateChecksum(buf, l3);
+    this.send(e, buf, l3, len, pi.af, mtu);
+    return Drop.NONE;
+  }
+
+  private natOut(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
+    const ct = this.ct;
+    const af = pi.af;
+    const e = this.nextHop(i, 1, af, ct.addrWord(i, 0, 0), ct.addrWord(i, 0, 1), ct.addrWord(i, 0, 2), ct.addrWord(i, 0, 3), false);
+    if (e === null) return Drop.NO_ROUTE;
+    const len = pi.ipEnd - pi.l3Off;
+    const mtu = ct.mtuOut[i]!;
+    if (len > mtu && (af === 6 || pi.dontFragment)) return this.tooBig(pi, port, mtu, 0);
+    const buf = pi.buf;
+    const l3 = pi.l3Off;
+    let dl = rewriteAddr(buf, l3 + (af === 4 ? 12 : 8), af, ct.addrWord(i, 1, 0), ct.addrWord(i, 1, 1), ct.addrWord(i, 1, 2), ct.addrWord(i, 1, 3));
+    const vp = ct.port[i * 4 + 1]!;
+    dl += delta16(pi.sport, vp);
+    writeU16(buf, pi.l4Off, vp);
+    this.fixL4Incremental(pi, dl);
+    if (af === 4) ipv4UpdateChecksum(buf, l3);
+    void d;
+    this.send(e, buf, l3, len, af, mtu);
+    return Drop.NONE;
+  }
+
+  /** Applies an accumulated checksum delta to the TCP or UDP checksum (UDP/IPv4 zero stays zero). */
+  private fixL4Incremental(pi: PacketInfo, dl: number): void {
+    const buf = pi.buf;
+    if (pi.l4Proto === IPPROTO_TCP) {
+      writeU16(buf, pi.l4Off + 16, csumApplyDelta(readU16(buf, pi.l4Off + 16), dl));
+    } else {
+      const c = readU16(buf, pi.l4Off + 6);
+      if (c === 0 && pi.af === 4) return;
+      let n = csumApplyDelta(c, dl);
+      if (n === 0) n = 0xffff;
+      writeU16(buf, pi.l4Off + 6, n);
+    }
+  }
+
+  // ================================================================= FullNAT
+
+  private fnatIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
+    const ct = this.ct;
+    const outAf = d.af;
+    const e = this.nextHop(i, 0, outAf, d.addrW0, d.addrW1, d.addrW2, d.addrW3, false);
+    if (e === null) return Drop.NO_ROUTE;
+    const buf = pi.buf;
+    const b = i * 4;
+    const tcp = pi.l4Proto === IPPROTO_TCP;
+    const l4 = pi.l4Off;
+    let l4len = pi.l4Len;
+    const nat64 = pi.af !== outAf;
+    const outHdr = outAf === 4 ? 20 : 40;
+    // Only the IPv6 -> IPv4 case changes the L3 header; otherwise the original header is kept.
+    const l3 = nat64 ? l4 - outHdr : pi.l3Off;
+    // Bytes of L3 header on the way out: IPv4 options and IPv6 extension headers are kept.
+    const hdrBytes = nat64 ? outHdr : l4 - pi.l3Off;
+    let full = nat64;
+    let dl = 0;
+    const mtu = ct.mtuIn[i]!;
+    if (tcp) {
+      const flags = pi.tcpFlags;
+      let hdrLen = pi.tcpHdrLen;
+      if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+        if ((ct.flags[i]! & CONN_F_SEQ_INIT) === 0) {
+          ct.seqDelta[i] = (this.isn(i) - readU32(buf, l4 + 4)) >>> 0;
+          ct.flags[i] |= CONN_F_SEQ_INIT;
+        }
+        if (tcpStripTimestamp(buf, l4, hdrLen)) full = true;
+      }
+      const ack = readU32(buf, l4 + 8);
+      if ((flags & (TCP_SYN | TCP_RST)) === 0 && (ct.flags[i]! & CONN_F_FDATA) !== 0 && ack === ct.fdataSeq[i]) {
+        // DPVS puts the client's address in every segment that still acks the RS's ISN+1:
+        // the handshake ACK and the first data, so the RS's TOA module sees it whatever comes first.
+        const inV6 = (ct.flags[i]! & CONN_F_IN_V6) !== 0;
+        const toaLen = inV6 ? TCPOLEN_TOA6 : TCPOLEN_TOA4;
+        if (hdrLen + toaLen > 60) {
+          const nl = this.compact(pi, hdrLen);
+          if (nl !== hdrLen) { full = true; l4len = pi.l4Len; hdrLen = nl; }
+        }
+        const outLen = hdrBytes + l4len + toaLen;
+        if (hdrLen + toaLen <= 60 && outLen <= mtu && pi.ipEnd + toaLen <= buf.length) {
+          tcpInsertToa(buf, l4, l4 + l4len, ct.port[b]!, inV6 ? 6 : 4,
+            ct.addrWord(i, 0, 0), ct.addrWord(i, 0, 1), ct.addrWord(i, 0, 2), ct.addrWord(i, 0, 3));
+          l4len += toaLen;
+          full = true;
+        } else {
+          this.ipvs.stack.counters.toaNoRoom++;
+        }
+      }
+      const seq = readU32(buf, l4 + 4);
+      const nseq = (seq + ct.seqDelta[i]!) >>> 0;
+      writeU32(buf, l4 + 4, nseq);
+      dl += delta32(seq, nseq);
+    }
+    const outLen = hdrBytes + l4len;
+    if (outLen > mtu && (outAf === 6 || pi.dontFragment || nat64)) return this.tooBig(pi, port, mtu, 0);
+    // Ports: client port -> local port, virtual port -> real server port.
+    const lport = ct.port[b + 2]!;
+    const dport = ct.port[b + 3]!;
+    dl += delta16(pi.sport, lport) + delta16(pi.dport, dport);
+    writeU16(buf, l4, lport);
+    writeU16(buf, l4 + 2, dport);
+    const la0 = ct.addrWord(i, 2, 0), la1 = ct.addrWord(i, 2, 1), la2 = ct.addrWord(i, 2, 2), la3 = ct.addrWord(i, 2, 3);
+    if (nat64) {
+      const tc = (readU16(buf, pi.l3Off) >> 4) & 255;
+      writeIpv4Header(buf, l3, tc, outLen, 0, true, pi.ttl, pi.l4Proto, la0, d.addrW0);
+    } else if (outAf === 4) {
+      dl += rewriteAddr(buf, l3 + 12, 4, la0, 0, 0, 0) + rewriteAddr(buf, l3 + 16, 4, d.addrW0, 0, 0, 0);
+      writeU16(buf, l3 + 2, outLen);
+      ipv4UpdateChecksum(buf, l3);
+    } else {
+      dl += rewriteAddr(buf, l3 + 8, 6, la0, la1, la2, la3) + rewriteAddr(buf, l3 + 24, 6, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+      writeU16(buf, l3 + 4, outLen - 40);
+    }
+    if (full) l4FullChecksum(buf, outAf, l3, l4, l4len, pi.l4Proto);
+    else this.fixL4Incremental(pi, dl);
+    this.send(e, buf, l3, outLen, outAf, mtu);
+    return Drop.NONE;
+  }
+
+  private fnatOut(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
+    const ct = this.ct;
+    const inV6 = (ct.flags[i]! & CONN_F_IN_V6) !== 0;
+    const cliAf = inV6 ? 6 : 4;
+    const c0 = ct.addrWord(i, 0, 0), c1 = ct.addrWord(i, 0, 1), c2 = ct.addrWord(i, 0, 2), c3 = ct.addrWord(i, 0, 3);
+    const e = this.nextHop(i, 1, cliAf, c0, c1, c2, c3, false);
+    if (e === null) return Drop.NO_ROUTE;
+    const buf = pi.buf;
+    const b = i * 4;
+    const l4 = pi.l4Off;
+    const l4len = pi.l4Len;
+    const nat64 = pi.af !== cliAf;
+    const outHdr = cliAf === 4 ? 20 : 40;
+    const l3 = nat64 ? l4 - outHdr : pi.l3Off;
+    const mtu = ct.mtuOut[i]!;
+    const outLen = nat64 ? outHdr + l4len : pi.ipEnd - pi.l3Off;
+    if (outLen > mtu && (cliAf === 6 || pi.dontFragment)) return this.tooBig(pi, port, mtu, 0);
+    let full = nat64;
+    let dl = 0;
+    if (pi.l4Proto === IPPROTO_TCP) {
+      const flags = pi.tcpFlags;
+      const delta = ct.seqDelta[i]!;
+      if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) {
+        // The RS must leave room for the TOA we add to the client's segments.
+        if (tcpLowerMss(buf, l4, pi.tcpHdrLen, inV6 ? TCPOLEN_TOA6 : TCPOLEN_TOA4) >= 0) full = true;
+        ct.fdataSeq[i] = (readU32(buf, l4 + 4) + 1) >>> 0;
+        ct.flags[i] |= CONN_F_FDATA;
+      }
+      if ((flags & TCP_RST) === 0 || (flags & TCP_ACK) !== 0) {
+        const ack = readU32(buf, l4 + 8);
+        const nack = (ack - delta) >>> 0;
+        writeU32(buf, l4 + 8, nack);
+        dl += delta32(ack, nack);
+        if (pi.tcpHdrLen > 20 && delta !== 0) {
+          tcpShiftSack(buf, l4, pi.tcpHdrLen, delta);
+          full = true;
+        }
+      }
+    }
+    const cport = ct.port[b]!;
+    const vport = ct.port[b + 1]!;
+    dl += delta16(pi.sport, vport) + delta16(pi.dport, cport);
+    writeU16(buf, l4, vport);
+    writeU16(buf, l4 + 2, cport);
+    const v0 = ct.addrWord(i, 1, 0), v1 = ct.addrWord(i, 1, 1), v2 = ct.addrWord(i, 1, 2), v3 = ct.addrWord(i, 1, 3);
+    if (nat64) {
+      const tos = buf[pi.l3Off + 1]!;
+      writeIpv6Header(buf, l3, tos, 0, l4len, pi.l4Proto, pi.ttl, v0, v1, v2, v3, c0, c1, c2, c3);
+    } else if (cliAf === 4) {
+      dl += rewriteAddr(buf, l3 + 12, 4, v0, 0, 0, 0) + rewriteAddr(buf, l3 + 16, 4, c0, 0, 0, 0);
+      ipv4UpdateChecksum(buf, l3);
+    } else {
+      dl += rewriteAddr(buf, l3 + 8, 6, v0, v1, v2, v3) + rewriteAddr(buf, l3 + 24, 6, c0, c1, c2, c3);
+    }
+    if (full) l4FullChecksum(buf, cliAf, l3, l4, l4len, pi.l4Proto);
+    else this.fixL4Incremental(pi, dl);
+    void d;
+    this.send(e, buf, l3, outLen, cliAf, mtu);
+    return Drop.NONE;
+  }
+
+  /** Squeezes NOPs and old TOAs out of the option space; fixes the data offset. */
+  private compact(pi: PacketInfo, hdrLen: number): number {
+    const buf = pi.buf;
+    const l4 = pi.l4Off;
+    const nl = tcpCompactOptions(buf, l4, hdrLen);
+    if (nl === hdrLen) return hdrLen;
+    // Close the gap between the shortened header and the payload.
+    buf.copyWithin(l4 + nl, l4 + hdrLen, pi.ipEnd);
+    const shrink = hdrLen - nl;
+    pi.l4Len -= shrink;
+    pi.ipEnd -= shrink;
+    buf[l4 + 12] = ((nl >> 2) << 4) | (buf[l4 + 12]! & 0x0f);
+    pi.tcpHdrLen = nl;
+    return nl;
+  }
+
+  /**
+   * FullNAT initial sequence number for the RS side, from the conn's out tuple and a secret
+   * plus a clock term, as DPVS's tcp_secure_sequence_number (keyed hash, 64 ns ticks).
+   */
+  private isn(i: number): number {
+    const ct = this.ct;
+    const b = i * 4;
+    let h = this.ipvs.settings.seqSecret | 0;
+    h = Math.imul(h ^ ct.addrWord(i, 2, 0), 0x9e3779b1);
+    h = Math.imul(h ^ ct.addrWord(i, 3, 0), 0x85ebca6b);
+    h = Math.imul(h ^ ((ct.port[b + 2]! << 16) | ct.port[b + 3]!), 0xc2b2ae35);
+    h ^= h >>> 15;
+    const t = Math.floor(this.ipvs.stack.clock.now() * 15625) >>> 0; // ms -> 64 ns ticks
+    return (h + t) >>> 0;
+  }
+}
+
+/** Writes a new address over the one at `off` and returns the checksum delta of the change. */
+export function rewriteAddr(buf: Uint8Array, off: number, af: number, w0: number, w1: number, w2: number, w3: number): number {
+  let dl = delta32(readU32(buf, off), w0);
+  writeU32(buf, off, w0);
+  if (af === 6) {
+    dl += delta32(readU32(buf, off + 4), w1) + delta32(readU32(buf, off + 8), w2) + delta32(readU32(buf, off + 12), w3);
+    writeU32(buf, off + 4, w1);
+    writeU32(buf, off + 8, w2);
+    writeU32(buf, off + 12, w3);
+  }
+  return dl;
+}
+
+/** Recomputes a TCP or UDP checksum from scratch over the segment and its pseudo-header. */
+export function l4FullChecksum(buf: Uint8Array, af: number, l3: number, l4: number, l4len: number, proto: number): void {
+  const co = l4 + (proto === IPPROTO_TCP ? 16 : 6);
+  buf[co] = 0;
+  buf[co + 1] = 0;
+  const ps = af === 4 ? pseudoSum4(readU32(buf, l3 + 12), readU32(buf, l3 + 16), proto, l4len) : pseudoSum6(buf, l3 + 8, l3 + 24, proto, l4len);
+  let c = csumFold(csumPartial(buf, l4, l4len, ps));
+  if (proto === IPPROTO_UDP && c === 0) c = 0xffff;
+  writeU16(buf, co, c);
+}
+
