@@ -221,7 +221,7 @@ const NO_TSHARK = 'tshark is not installed (apt-get install -y tshark): cannot c
 /** tshark's fields for each Ethernet frame (tshark also lists pcapng custom blocks as records). */
 function tshark(path: string, ...fieldNames: string[]): string[][] {
   const args = ['-r', path, '-Y', 'eth', '-T', 'fields', '-E', 'separator=,', ...fieldNames.flatMap((f) => ['-e', f])];
-  return execFileSync('tshark', args, { encoding: 'utf8' }).trim().split('\n').map((l) => l.split(','));
+  return execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').map((l) => l.split(','));
 }
 
 test('tshark reads what PcapWriter writes', { skip: hasTshark ? false : NO_TSHARK }, async () => {
