@@ -23,13 +23,13 @@ export interface ServiceOptions {
   readonly scheduler: string;
   /** Persistence timeout in seconds (ipvsadm -p [timeout], default 360); undefined = not persistent. */
   readonly persistent?: number;
-  /** Persistence granularity as a prefix length (-M 255.255.255.0 -> 24; IPv6 -M 64 -> 64). */
+  /** Persistence granularity as a prefix length (-M 255.255.255.0 -> 24; IPv6 -M 64 -> 64); -A fills 32/128. */
   readonly netmaskPlen?: number;
   /** -o / --ops: one-packet scheduling (UDP). */
   readonly ops: boolean;
   /** Scheduler flags (-b on -A/-E, or --sched-flags): sh-fallback, sh-port, mh-fallback, mh-port, flag-1..3. */
   readonly schedFlags: readonly string[];
-  /** DPVS --conn-timeout N: overrides TCP ESTABLISHED and every UDP state for this service. */
+  /** DPVS --conn-timeout N: overrides TCP ESTABLISHED and every UDP state for this service; 0 = none. */
   readonly connTimeout?: number;
   /** DPVS --expire-quiescent: conns to a quiescent (weight 0) or removed dest expire at once. */
   readonly expireQuiescent: boolean;
@@ -51,11 +51,35 @@ export interface DestOptions {
   readonly tunCsum?: 'nocsum' | 'csum' | 'remcsum';
 }
 
+/** What `tsvsadm -L` should show: ipvsadm's list options, one flag each. */
+export interface ListOptions {
+  readonly numeric: boolean;
+  /** -c: the connection table instead of services. */
+  readonly connection: boolean;
+  readonly stats: boolean;
+  readonly rate: boolean;
+  readonly exact: boolean;
+  readonly thresholds: boolean;
+  readonly persistentConn: boolean;
+  /** --timeout: print the tcp/tcpfin/udp timeouts. */
+  readonly timeout: boolean;
+  /** --daemon: print the sync daemon state (tsvs has none; prints nothing). */
+  readonly daemon: boolean;
+  readonly nosort: boolean;
+  readonly tunInfo: boolean;
+}
+
 export type Command =
   // ---- tsip (dpip syntax) ----
   | { readonly kind: 'link-add'; readonly name: string; readonly mac: MacAddr; readonly mtu: number }
   | { readonly kind: 'link-set'; readonly name: string; readonly mtu?: number; readonly mac?: MacAddr; readonly up?: boolean }
-  | { readonly kind: 'addr-add'; readonly addr: IpAddr; readonly plen: number; readonly dev: string; readonly sapool: boolean; readonly scope: RouteScope }
+  | {
+      readonly kind: 'addr-add'; readonly addr: IpAddr; readonly plen: number; readonly dev: string;
+      readonly sapool: boolean; readonly scope: RouteScope;
+      /** valid_lft / preferred_lft in seconds; undefined = forever (dpip's default). */
+      readonly validLft?: number; readonly preferredLft?: number;
+      readonly broadcast?: IpAddr;
+    }
   | { readonly kind: 'addr-del'; readonly addr: IpAddr; readonly plen: number; readonly dev: string }
   | { readonly kind: 'addr-flush'; readonly dev: string; readonly af?: 4 | 6 }
   | { readonly kind: 'route-add'; readonly route: RouteSpec }
@@ -63,6 +87,11 @@ export type Command =
   | { readonly kind: 'route-flush'; readonly af?: 4 | 6; readonly dev?: string }
   | { readonly kind: 'neigh-add'; readonly addr: IpAddr; readonly mac: MacAddr; readonly dev: string }
   | { readonly kind: 'neigh-del'; readonly addr: IpAddr; readonly dev: string }
+  // Read-only tsip forms: the live CLI answers them; replaying a script rejects them.
+  | { readonly kind: 'link-show'; readonly name?: string; readonly stats: boolean }
+  | { readonly kind: 'addr-show'; readonly af?: 4 | 6; readonly dev?: string; readonly stats: boolean }
+  | { readonly kind: 'route-show'; readonly af?: 4 | 6; readonly dev?: string }
+  | { readonly kind: 'neigh-show'; readonly af?: 4 | 6; readonly dev?: string }
   // ---- tsvsadm (ipvsadm 1.31 syntax + DPVS extensions) ----
   | { readonly kind: 'service-add'; readonly svc: ServiceKey; readonly opts: ServiceOptions }
   | { readonly kind: 'service-edit'; readonly svc: ServiceKey; readonly opts: Partial<ServiceOptions> }
@@ -74,6 +103,11 @@ export type Command =
   | { readonly kind: 'laddr-add'; readonly svc: ServiceKey; readonly addr: IpAddr; readonly dev: string }
   | { readonly kind: 'laddr-del'; readonly svc: ServiceKey; readonly addr: IpAddr; readonly dev: string }
   | { readonly kind: 'zero'; readonly svc?: ServiceKey }
+  // Read-only / whole-table tsvsadm forms: the live CLI answers them; replaying a script rejects them.
+  | { readonly kind: 'list'; readonly svc?: ServiceKey; readonly opts: ListOptions }
+  | { readonly kind: 'save'; readonly numeric: boolean }
+  | { readonly kind: 'restore' }
+  | { readonly kind: 'laddr-list'; readonly svc?: ServiceKey }
   /** ipvsadm --set tcp tcpfin udp (0 = keep): TCP ESTABLISHED, TCP FIN_WAIT, UDP timeouts. */
   | { readonly kind: 'set-timeouts'; readonly tcp: number; readonly tcpfin: number; readonly udp: number }
   // ---- tsvs (settings that DPVS keeps in dpvs.conf, and the kernel in sysctls) ----
