@@ -42,7 +42,7 @@ export class ConhashScheduler implements Scheduler {
   readonly name = 'conhash';
   private dests: readonly SchedDest[] = [];
   /** The ring: virtual-node keys in ascending signed order, and the dest index of each. */
-  private keyHi = new Uint32Array(0);
+  private keyHi = new Int32Array(0);
   private keyLo = new Uint32Array(0);
   private node = new Int32Array(0);
   private readonly key = new Uint32Array(2);
@@ -70,7 +70,7 @@ export class ConhashScheduler implements Scheduler {
     });
     vnodes.sort((a, b) => (keyLess(a.hi, a.lo, b.hi, b.lo) ? -1 : keyLess(b.hi, b.lo, a.hi, a.lo) ? 1 : 0));
     const ring = vnodes.filter((v, i) => i === 0 || v.hi !== vnodes[i - 1].hi || v.lo !== vnodes[i - 1].lo);
-    this.keyHi = Uint32Array.from(ring, (v) => v.hi);
+    this.keyHi = Int32Array.from(ring, (v) => v.hi | 0);
     this.keyLo = Uint32Array.from(ring, (v) => v.lo);
     this.node = Int32Array.from(ring, (v) => v.dest);
   }
@@ -88,14 +88,16 @@ export class ConhashScheduler implements Scheduler {
     const fold = input.af === 6 ? input.srcW0 ^ input.srcW1 ^ input.srcW2 ^ input.srcW3 : input.srcW0;
     const len = writeDecimal(bswap32(fold), this.text);
     conhashHashBytes(this.text, len, this.key);
-    // util_rbtree_lookup(): the first virtual node with key >= hash, else the smallest.
-    const hHi = this.key[0];
+    // util_rbtree_lookup(): the first virtual node with key >= hash, else the smallest. Keys
+    // compare as signed 64-bit: the high halves signed, then the low halves unsigned.
+    const hHi = this.key[0] | 0;
     const hLo = this.key[1];
     let lo = 0;
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (keyLess(this.keyHi[mid], this.keyLo[mid], hHi, hLo)) lo = mid + 1;
+      const kHi = this.keyHi[mid];
+      if (kHi < hHi || (kHi === hHi && this.keyLo[mid] < hLo)) lo = mid + 1;
       else hi = mid;
     }
     const dest = this.dests[this.node[lo === n ? 0 : lo]];
