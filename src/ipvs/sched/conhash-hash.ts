@@ -1,6 +1,5 @@
-// libconhash's default hash (DPVS src/ipvs/libconhash, __conhash_hash_def): MD5 of a string,
-// the four digest words summed, a 64-bit integer mix, times 3221225473; the ring orders these
-// as signed 64-bit keys. The lookup path never allocates; node:crypto serves update() only.
+// libconhash's default hash (DPVS __conhash_hash_def): MD5, digest words summed, a 64-bit mix,
+// times 3221225473, as a signed ring key. Lookups never allocate; node:crypto serves update().
 
 import { createHash } from 'node:crypto';
 import { MD5_ONE_BLOCK_MAX, md5Short } from './md5.js';

@@ -1,6 +1,5 @@
-// conhash: DPVS's consistent hashing (src/ipvs/ip_vs_conhash.c over libconhash). Owns a ring of
-// 160 virtual nodes per unit of weight/gcd, keyed like DPVS's, looked up by source address
-// (hash target sip). schedule() never allocates.
+// conhash: DPVS's consistent hashing (ip_vs_conhash.c, libconhash). Owns a ring of 160 virtual
+// nodes per unit of weight/gcd, looked up by source address (sip). schedule() never allocates.
 
 import { formatIp4, formatIp6 } from '../../packet/inet.js';
 import { conhashHashBytes, conhashHashString, keyLess } from './conhash-hash.js';

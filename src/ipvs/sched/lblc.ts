@@ -1,6 +1,5 @@
-// lblc: locality-based least connection (ip_vs_lblc.c). Owns a table from destination IP to the
-// dest last chosen for it, kept while it stays usable and not locally overloaded, and expired by
-// the kernel's timers replayed from input.nowMs. schedule() never allocates.
+// lblc: locality-based least connection (ip_vs_lblc.c). Owns a destination-IP -> dest cache,
+// expired by the kernel's timers replayed from input.nowMs. schedule() never allocates.
 
 import { isLocallyOverloaded, wlcLeast } from './load.js';
 import { DEFAULT_LOCALITY_CAPACITY, LocalityTable } from './locality-table.js';

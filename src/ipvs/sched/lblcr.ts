@@ -1,6 +1,5 @@
-// lblcr: locality-based least connection with replication (ip_vs_lblcr.c). Owns a table from
-// destination IP to a set of dests that grows under load and sheds its most loaded member once
-// it has not changed for the expiration time. schedule() never allocates.
+// lblcr: locality-based least connection with replication (ip_vs_lblcr.c). Owns destination-IP
+// -> dest sets that grow under load and shed their most loaded member. Never allocates per call.
 
 import { connOverhead, isLocallyOverloaded, wlcLeast } from './load.js';
 import { DEFAULT_LOCALITY_CAPACITY, LocalityTable } from './locality-table.js';

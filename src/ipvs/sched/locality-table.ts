@@ -1,6 +1,5 @@
-// The per-destination-IP table lblc and lblcr keep (ip_vs_lblc_table / ip_vs_lblcr_table): a
-// 1024-bucket hash of entries in a fixed pool, plus the kernel's periodic garbage collection
-// replayed from the engine clock. Lookups, inserts and collection never allocate.
+// The destination-IP table of lblc/lblcr: 1024 buckets over a fixed entry pool, with the kernel's
+// periodic garbage collection replayed from the engine clock. Never allocates after construction.
 
 import { foldAddr, hash32 } from './addr-hash.js';
 

@@ -1,6 +1,7 @@
 // nq: never queue (ip_vs_nq.c). Owns no state: the first idle dest (no active connections) in
 // list order, else sed's least (activeConns+1)/weight, first on a tie. Never allocates.
 
+import { isUsable } from './load.js';
 import type { SchedDest, SchedInput, SchedServiceView, Scheduler } from './types.js';
 
 export class NqScheduler implements Scheduler {
@@ -13,7 +14,7 @@ export class NqScheduler implements Scheduler {
     let loh = 0;
     for (let i = 0; i < dests.length; i++) {
       const d = dests[i];
-      if (d.overloaded || d.weight === 0 || !d.available) continue;
+      if (!isUsable(d)) continue;
       // An idle server takes the job at once, whatever its weight: that is the "never queue".
       if (d.activeConns === 0) return d;
       const doh = d.activeConns + 1;

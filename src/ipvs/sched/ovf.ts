@@ -1,6 +1,5 @@
 // ovf: overflow connection (ip_vs_ovf.c). Owns no state: the highest-weight dest whose active
-// connections do not exceed its weight, so traffic overflows to the next weight once the
-// first is "full"; the first in list order among equals. Never allocates.
+// connections do not exceed its weight, the first among equals. Never allocates.
 
 import type { SchedDest, SchedInput, SchedServiceView, Scheduler } from './types.js';
 
