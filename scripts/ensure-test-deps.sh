@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives (tshark to check our captures).
+# Installs the Debian packages the test suite drives (tshark to check our captures, scapy to check
+# the builder's scapy expressions).
 # Runs as the `pretest` step; does nothing when everything is already present.
 set -euo pipefail
 need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+# A pyenv python3 may shadow Debian's, which is where python3-scapy lands.
+{ python3 -c 'import scapy' || /usr/bin/python3 -c 'import scapy'; } >/dev/null 2>&1 || need+=(python3-scapy)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   echo "ensure-test-deps: missing ${need[*]} and not root; tests that need them will fail or skip" >&2

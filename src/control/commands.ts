@@ -2,6 +2,7 @@
 // Parsers produce these; the engine and, later, the daemon apply them. Nothing here touches frames.
 
 import type { IpAddr, MacAddr } from '../packet/inet.js';
+import type { RouteScope } from '../netif/route.js';
 
 export type L4Proto = 'tcp' | 'udp';
 
@@ -113,7 +114,8 @@ export type Command =
   // ---- tsvs (settings that DPVS keeps in dpvs.conf, and the kernel in sysctls) ----
   | { readonly kind: 'tsvs-set'; readonly key: string; readonly value: number };
 
-export type RouteScope = 'host' | 'link' | 'global' | 'kni_host';
+// Defined beside the routing table (netif sits below control); re-exported for command parsers.
+export type { RouteScope };
 
 export interface RouteSpec {
   readonly prefix: IpAddr;
