@@ -28,6 +28,12 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(summary + '\n');
       return 0;
     }
+    case 'lab':
+      // The lab runs the daemon on real interfaces in network namespaces: it needs the native
+      // AF_PACKET I/O, which is not built yet. Say so instead of pretending.
+      process.stderr.write('tsvs lab: not available yet: it needs real NIC I/O (AF_PACKET addon and daemon), still to be built.\n'
+        + 'Meanwhile the engine runs offline: tsvs replay --help\n');
+      return 2;
     case undefined:
     case '-h':
     case '--help':
