@@ -255,7 +255,9 @@ export class Xmit {
         const toaLen = inV6 ? TCPOLEN_TOA6 : TCPOLEN_TOA4;
         if (hdrLen + toaLen > 60) {
           const nl = this.compact(pi, hdrLen);
-          if (nl !== hdrLen) { full = true; l4len = pi.l4Len; hdrLen = nl; }
+          // Compaction rewrites option bytes even when the length stays (NOPs become EOL padding).
+          full = true;
+          if (nl !== hdrLen) { l4len = pi.l4Len; hdrLen = nl; }
         }
         const outLen = hdrBytes + l4len + toaLen;
         if (hdrLen + toaLen <= 60 && outLen <= mtu && pi.ipEnd + toaLen <= buf.length) {
