@@ -548,6 +548,10 @@ export class Ipvs {
       let lport = -1;
       let la: LocalAddr | null = null;
       const bucket = laddrBucket(d.addrW0, d.addrW1, d.addrW2, d.addrW3, ct.port[b + 3]!);
+      // Under rr/wrr the LIP cursor and the scheduler advance in lock step, so with as many
+      // LIPs as real servers each RS would only ever see one LIP. DPVS skips a LIP on 5% of
+      // binds at random; we skip on every 20th bind, the same rate, deterministically.
+      if (n > 1 && svc.lockstepSched && ++svc.laddrBinds % 20 === 0) svc.laddrCursor++;
       for (let k = 0; k < n && lport < 0; k++) {
         const cand = svc.laddrs[svc.laddrCursor++ % n]!;
         if (cand.addr.af !== d.af) continue;

@@ -29,6 +29,13 @@ export class Service implements SchedServiceView {
   laddrs: LocalAddr[] = [];
   /** Round-robin cursor over laddrs (DPVS laddr_curr). */
   laddrCursor = 0;
+  /** FullNAT binds so far, for the periodic LIP skip under round-robin schedulers. */
+  laddrBinds = 0;
+
+  /** True for schedulers that walk dests in a fixed cycle (the LIP round robin can lock to it). */
+  get lockstepSched(): boolean {
+    return this.schedName === 'rr' || this.schedName === 'wrr';
+  }
 
   constructor(id: number, proto: L4Proto, addr: IpAddr, port: number, schedName: string, scheduler: Scheduler) {
     this.id = id;
