@@ -122,7 +122,9 @@ export class Xmit {
     const outer = inner - overhead;
     const innerProto = pi.af === 4 ? IPPROTO_IPIP : IPPROTO_IPV6;
     const outerProto = d.tunType === TUN_GRE ? IPPROTO_GRE : d.tunType === TUN_GUE ? IPPROTO_UDP : innerProto;
-    const src = stack.addrs.selectSource(e.port, d.addr);
+    // The route's preferred source, as DPVS's rt->src; else one of the port's addresses.
+    const r = stack.routeOutput(af, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+    const src = r !== null && r.src !== null ? r.src : stack.addrs.selectSource(e.port, d.addr);
     const tos = pi.af === 4 ? buf[inner + 1]! : (readU16(buf, inner) >> 4) & 255;
     // DPVS (and the kernel) copy the inner TTL/hop limit; DPVS also copies the IPv6 flow label.
     const flow = pi.af === 6 ? readU32(buf, inner) & 0xfffff : 0;
