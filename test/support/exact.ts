@@ -7,6 +7,7 @@ import { IPPROTO_TCP, IPPROTO_UDP } from '../../src/packet/proto.js';
 import { TCP_STATE_NAMES, UDP_STATE_NAMES } from '../../src/ipvs/proto.js';
 import { ST_CONNS, ST_FIELDS, ST_INBYTES, ST_INPKTS, ST_OUTBYTES, ST_OUTPKTS } from '../../src/ipvs/stats.js';
 import type { Engine } from '../../src/worker/engine.js';
+import type { SentFrame } from '../../src/drivers/memory.js';
 import { type PacketBuilder, eth } from './builder.js';
 import { dissect } from './dissect.js';
 import { type Conversation, type Ctx, type Expect, type OutFrame, type Step, engineFrom } from './fixture.js';
@@ -39,22 +40,27 @@ export function exactly(b: PacketBuilder): Expect {
 }
 
 /**
- * Runs steps whose outputs may be whole frames: the fixture checks port, checksums and every
+ * Runs one step whose outputs may be whole frames: the fixture checks port, checksums and every
  * dissected field (so a mismatch reads as field paths), then the bytes are compared in full.
+ * Returns what came out, for later steps that quote it.
  */
+export function exactStep(conv: Conversation, s: ExactStep): SentFrame[] {
+  const built = s.out.map((o) => ('frame' in o ? (typeof o.frame === 'function' ? o.frame(conv.ctx) : o.frame).build() : null));
+  const out: OutFrame[] = s.out.map((o, k) => {
+    const b = built[k];
+    if (!b) return o as OutFrame;
+    return { port: o.port, kernel: o.kernel, expect: dissect(b) as unknown as Expect };
+  });
+  const got = conv.step({ ...s, out });
+  built.forEach((b, k) => {
+    if (b) assert.equal(hex(got[k]!.data), hex(b), `${s.desc}: frame ${k + 1} differs in bytes the dissection does not show`);
+  });
+  return got;
+}
+
+/** Runs the steps in order against one engine. */
 export function runExact(conv: Conversation, steps: readonly ExactStep[]): Conversation {
-  for (const s of steps) {
-    const built = s.out.map((o) => ('frame' in o ? (typeof o.frame === 'function' ? o.frame(conv.ctx) : o.frame).build() : null));
-    const out: OutFrame[] = s.out.map((o, k) => {
-      const b = built[k];
-      if (!b) return o as OutFrame;
-      return { port: o.port, kernel: o.kernel, expect: dissect(b) as unknown as Expect };
-    });
-    const got = conv.step({ ...s, out });
-    built.forEach((b, k) => {
-      if (b) assert.equal(hex(got[k]!.data), hex(b), `${s.desc}: frame ${k + 1} differs in bytes the dissection does not show`);
-    });
-  }
+  for (const s of steps) exactStep(conv, s);
   return conv;
 }
 

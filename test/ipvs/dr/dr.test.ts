@@ -5,52 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eth, type PacketBuilder, type TcpOpts } from '../../support/builder.js';
 import { type ExactStep, MAC, converse, destStats, l3, reframe, stateOf } from '../../support/exact.js';
+import { type DrLab, S5, S5_V6 } from '../labs.js';
 
-interface Lab {
-  name: string;
-  config: string;
-  cip: string;
-  vip: string;
-  v6: boolean;
-}
-
-const dests = (vip: string) => `
-tsvsadm -A -t ${vip}:80 -s rr
-tsvsadm -a -t ${vip}:80 -r RS1 -g
-tsvsadm -a -t ${vip}:80 -r RS2 -g
-tsvsadm -A -u ${vip}:53 -s rr
-tsvsadm -a -u ${vip}:53 -r RS1 -g
-`;
-
-const S5: Lab = {
-  name: 'IPv4',
-  cip: '192.168.100.26',
-  vip: '192.168.100.254',
-  v6: false,
-  config: `
-tsip link add dpdk0 lladdr ${MAC.dpdk0}
-tsip addr add 192.168.100.1/24 dev dpdk0
-tsip neigh add 192.168.100.26 lladdr ${MAC.client} dev dpdk0
-tsip neigh add 192.168.100.2 lladdr ${MAC.rs1} dev dpdk0
-tsip neigh add 192.168.100.3 lladdr ${MAC.rs2} dev dpdk0
-${dests('192.168.100.254').replaceAll('RS1', '192.168.100.2').replaceAll('RS2', '192.168.100.3')}`,
-};
-
-const S5_V6: Lab = {
-  name: 'IPv6',
-  cip: '2001:db8:100::26',
-  vip: '2001:db8:100::254',
-  v6: true,
-  config: `
-tsip link add dpdk0 lladdr ${MAC.dpdk0}
-tsip addr add 2001:db8:100::1/64 dev dpdk0
-tsip neigh add 2001:db8:100::26 lladdr ${MAC.client} dev dpdk0
-tsip neigh add 2001:db8:100::2 lladdr ${MAC.rs1} dev dpdk0
-tsip neigh add 2001:db8:100::3 lladdr ${MAC.rs2} dev dpdk0
-${dests('[2001:db8:100::254]').replaceAll('RS1', '[2001:db8:100::2]').replaceAll('RS2', '[2001:db8:100::3]')}`,
-};
-
-function fromClient(lab: Lab, id: number): PacketBuilder {
+function fromClient(lab: DrLab, id: number): PacketBuilder {
   const b = eth({ src: MAC.client, dst: MAC.dpdk0 });
   return lab.v6 ? b.ipv6({ src: lab.cip, dst: lab.vip, hlim: 61, tc: 0x28, flowLabel: 0xbeef })
     : b.ipv4({ src: lab.cip, dst: lab.vip, ttl: 61, tos: 0x28, id, flags: 'DF' });
@@ -66,7 +23,7 @@ interface Seg {
   state: string;
 }
 
-function tcpSteps(lab: Lab, cport: number, rsMac: string, segs: Seg[]): ExactStep[] {
+function tcpSteps(lab: DrLab, cport: number, rsMac: string, segs: Seg[]): ExactStep[] {
   return segs.map((s, k): ExactStep => {
     const input = fromClient(lab, 500 + k).tcp({ sport: cport, dport: 80, ...s.tcp }).payload(s.data ?? '');
     return {

@@ -5,33 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eth, type PacketBuilder } from '../../support/builder.js';
 import { type ExactStep, MAC, converse, exactly, l3, stateOf } from '../../support/exact.js';
+import { S6, S6_ADDR, S6_SERVICES } from '../labs.js';
 
-const CIP = '10.138.85.23';
-const VIP = '10.140.31.48';
-const LOCAL = '10.140.16.48';
-const RS1 = '10.140.18.33';
-const RS2 = '10.40.84.170';
-
-/** S6 as written, plus services for GRE (with and without checksum) and GUE. */
-const S6_SERVICES = `
-tsip route add default via 10.140.31.254 src ${LOCAL} dev dpdk0
-tsip neigh add 10.140.31.254 lladdr ${MAC.router} dev dpdk0
-tsip neigh add ${RS1} lladdr ${MAC.rs1} dev dpdk0
-tsvsadm -A -t ${VIP}:80 -s rr
-tsvsadm -a -t ${VIP}:80 -r ${RS1} -i
-tsvsadm -a -t ${VIP}:80 -r ${RS2} -i
-tsvsadm -A -t ${VIP}:443 -s rr
-tsvsadm -a -t ${VIP}:443 -r ${RS1} -i --tun-type gre
-tsvsadm -A -t ${VIP}:444 -s rr
-tsvsadm -a -t ${VIP}:444 -r ${RS1} -i --tun-type gre --tun-csum
-tsvsadm -A -u ${VIP}:443 -s rr
-tsvsadm -a -u ${VIP}:443 -r ${RS2} -i --tun-type gue --tun-port 6080
-`;
-const S6 = `
-tsip link add dpdk0 lladdr ${MAC.dpdk0}
-tsip addr add ${LOCAL}/20 dev dpdk0
-tsip addr add ${VIP}/32 dev dpdk0
-${S6_SERVICES}`;
+const { cip: CIP, vip: VIP, local: LOCAL, rs1: RS1, rs2: RS2 } = S6_ADDR;
 
 /** The client's packets arrive through the router with TTL 61 and a TOS to copy. */
 function fromClient(id: number, df: boolean): PacketBuilder {
