@@ -31,8 +31,9 @@ interface Ping {
 
 /** The request arrives with TTL 60 and DF; the reply is the same packet turned round, TTL 64. */
 function ping(p: Ping, reply: boolean): PacketBuilder {
-  const [src, dst, srcMac, dstMac] = reply ? [p.to, p.from, p.port === 'dpdk1' ? MAC.dpdk1 : MAC.dpdk0, p.fromMac] : [p.from, p.to, p.fromMac, p.port === 'dpdk1' ? MAC.dpdk1 : MAC.dpdk0];
-  const b = eth({ src: srcMac, dst: dstMac });
+  const ours = p.port === 'dpdk1' ? MAC.dpdk1 : MAC.dpdk0;
+  const b = reply ? eth({ src: ours, dst: p.fromMac }) : eth({ src: p.fromMac, dst: ours });
+  const [src, dst] = reply ? [p.to, p.from] : [p.from, p.to];
   const echo = { type: reply ? 'echo-reply' : 'echo-request', id: 0x0bad, seq: 7, data: 'abcdefghijklmnopqrstuvwabcdefghi' } as const;
   return p.to.includes(':')
     ? b.ipv6({ src, dst, hlim: reply ? 64 : 60 }).icmpv6(echo)

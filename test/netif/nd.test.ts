@@ -4,10 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eth, type PacketBuilder } from '../support/builder.js';
-import { MAC, converse } from '../support/exact.js';
-import { NUD_NAMES } from '../../src/netif/neigh.js';
+import { MAC, converse, neighState } from '../support/exact.js';
 import { parseIp } from '../../src/packet/inet.js';
-import type { Engine } from '../../src/worker/engine.js';
 
 const CIP = '2001:db8::46';
 const VIP = '2001:db8::89';
@@ -49,31 +47,25 @@ const na = (portMac: string, target: string, toMac: string, to: string, solicite
   eth({ src: portMac, dst: toMac }).ipv6({ src: target, dst: to, hlim: 255 })
     .icmpv6({ type: 'na', target, tll: portMac, router: false, solicited, override: true });
 
-function neighState(e: Engine, addr: string): string {
-  const a = parseIp(addr)!;
-  const n = e.stack.neighs.lookupW(6, a.w0, a.w1, a.w2, a.w3);
-  return n ? `${NUD_NAMES[n.state]} ${[...n.mac].map((b) => b.toString(16).padStart(2, '0')).join(':')}` : 'none';
-}
-
 test('NS for an interface address, a VIP and a LIP is answered with an NA; the solicitor is learned', () => {
   converse(LAB, [
     {
       desc: 'NS for 2001:db8::66 (interface address)',
       in: ns(MAC.other, '2001:db8::77', '2001:db8::66'),
       out: [{ port: 'dpdk1', frame: na(MAC.dpdk1, '2001:db8::66', MAC.other, '2001:db8::77') }],
-      check: (e) => assert.equal(neighState(e, '2001:db8::77'), `REACHABLE ${MAC.other}`),
+      check: (e) => assert.equal(neighState(e, '2001:db8::77'), `REACHABLE ${MAC.other} queued 0`),
     },
     {
       desc: 'NS for the VIP (never added with tsip addr add)',
       in: ns(MAC.router, 'fe80::fe', VIP),
       out: [{ port: 'dpdk1', frame: na(MAC.dpdk1, VIP, MAC.router, 'fe80::fe') }],
-      check: (e) => assert.equal(neighState(e, 'fe80::fe'), `REACHABLE ${MAC.router}`),
+      check: (e) => assert.equal(neighState(e, 'fe80::fe'), `REACHABLE ${MAC.router} queued 0`),
     },
     {
       desc: 'NS for the LIP, from the RS',
       in: ns(MAC.rs1, RIP, LIP, 'dpdk0'),
       out: [{ port: 'dpdk0', frame: na(MAC.dpdk0, LIP, MAC.rs1, RIP) }],
-      check: (e) => assert.equal(neighState(e, RIP), `REACHABLE ${MAC.rs1}`),
+      check: (e) => assert.equal(neighState(e, RIP), `REACHABLE ${MAC.rs1} queued 0`),
     },
     {
       desc: 'duplicate address detection (from ::): NA to all nodes, not solicited',
@@ -96,13 +88,13 @@ test('unknown IPv6 next hop: NS to its solicited-node group from our address on 
       desc: 'query to the RS: NS',
       in: { port: 'dpdk1', frame: query },
       out: [{ port: 'dpdk0', frame: eth({ src: MAC.dpdk0, dst: g.mac }).ipv6({ src: LOCAL, dst: g.ip, hlim: 255 }).icmpv6({ type: 'ns', target: RIP, sll: MAC.dpdk0 }) }],
-      check: (e) => assert.equal(neighState(e, RIP), 'INCOMPLETE 00:00:00:00:00:00'),
+      check: (e) => assert.equal(neighState(e, RIP), 'INCOMPLETE 00:00:00:00:00:00 queued 1'),
     },
     {
       desc: 'the RS advertises itself: the query leaves',
       in: { port: 'dpdk0', frame: eth({ src: MAC.rs1, dst: MAC.dpdk0 }).ipv6({ src: RIP, dst: LOCAL, hlim: 255 }).icmpv6({ type: 'na', target: RIP, tll: MAC.rs1, solicited: true, override: true }) },
       out: [{ port: 'dpdk0', frame: eth({ src: MAC.dpdk0, dst: MAC.rs1 }).ipv6({ src: CIP, dst: RIP }).udp({ sport: 33000, dport: 5353 }).payload('query') }],
-      check: (e) => assert.equal(neighState(e, RIP), `REACHABLE ${MAC.rs1}`),
+      check: (e) => assert.equal(neighState(e, RIP), `REACHABLE ${MAC.rs1} queued 0`),
     },
   ]);
 });

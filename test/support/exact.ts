@@ -1,10 +1,11 @@
 // Exact-frame fixtures: the expected output is itself a builder frame and must come out byte for
-// byte (Katran's way), plus lab MACs and small probes of IPVS state shared by the method suites.
+// byte (Katran's way), plus lab MACs and small probes of connection and neighbour state.
 
 import assert from 'node:assert/strict';
 import { parseIp } from '../../src/packet/inet.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../src/packet/proto.js';
 import { TCP_STATE_NAMES, UDP_STATE_NAMES } from '../../src/ipvs/proto.js';
+import { NUD_NAMES } from '../../src/netif/neigh.js';
 import { ST_CONNS, ST_FIELDS, ST_INBYTES, ST_INPKTS, ST_OUTBYTES, ST_OUTPKTS } from '../../src/ipvs/stats.js';
 import type { Engine } from '../../src/worker/engine.js';
 import type { SentFrame } from '../../src/drivers/memory.js';
@@ -111,4 +112,13 @@ export function destStats(e: Engine, id: number): { conns: number; inPkts: numbe
   const d = e.ipvs.stats.dest;
   const b = id * ST_FIELDS;
   return { conns: d[b + ST_CONNS]!, inPkts: d[b + ST_INPKTS]!, outPkts: d[b + ST_OUTPKTS]!, inBytes: d[b + ST_INBYTES]!, outBytes: d[b + ST_OUTBYTES]! };
+}
+
+/** A neighbour entry as `STATE mac queued N` (e.g. `REACHABLE 02:05:00:00:00:02 queued 0`), or 'none'. */
+export function neighState(e: Engine, addr: string): string {
+  const [w0, w1, w2, w3] = words(addr);
+  const n = e.stack.neighs.lookupW(addr.includes(':') ? 6 : 4, w0, w1, w2, w3);
+  if (!n) return 'none';
+  const mac = [...n.mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return `${NUD_NAMES[n.state]} ${mac} queued ${n.queue.length}`;
 }

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eth, type IcmpOpts, type PacketBuilder } from '../../support/builder.js';
 import { type Expect, engineFrom } from '../../support/fixture.js';
+import { dissect } from '../../support/dissect.js';
 import { MAC, destStats, exactStep, l3, reframe } from '../../support/exact.js';
 import { S5, S5_V6, S6, S6_ADDR } from '../labs.js';
 
@@ -18,16 +19,28 @@ interface Lab {
   /** The source of what tsvs sends the RS: the LIP (FullNAT) or the client (NAT). */
   rsSrc: string;
   rip: string;
-  tcpPort: number;
-  udpPort: number;
   router: string;
 }
 
-function twoArm(o: { wan: string; lan: string; rsNet: string; router: string; cip: string; vip: string; rip: string; lip?: string }): string {
+interface TwoArm {
+  /** Addresses of dpdk1 (client side) and dpdk0 (RS side). */
+  wan: string;
+  lan: string;
+  rsNet: string;
+  router: string;
+  cip: string;
+  vip: string;
+  rip: string;
+  /** FullNAT's local address; NAT when absent. */
+  lip?: string;
+}
+
+/** TCP VIP:80 -> RIP:8080 and UDP VIP:53 -> RIP:5353, the RS's network behind `router`. */
+function twoArm(name: string, o: TwoArm): Lab {
   const b = (a: string) => (a.includes(':') ? `[${a}]` : a);
   const fwd = o.lip ? '-b' : '-m';
   const laddr = (svc: string) => (o.lip ? `tsvsadm --add-laddr -z ${o.lip} ${svc} -F dpdk0\n` : '');
-  return `
+  const config = `
 tsip link add dpdk0 lladdr ${MAC.dpdk0}
 tsip link add dpdk1 lladdr ${MAC.dpdk1}
 tsip addr add ${o.wan} dev dpdk1
@@ -40,28 +53,25 @@ tsvsadm -a -t ${b(o.vip)}:80 -r ${b(o.rip)}:8080 ${fwd}
 ${laddr(`-t ${b(o.vip)}:80`)}tsvsadm -A -u ${b(o.vip)}:53 -s rr
 tsvsadm -a -u ${b(o.vip)}:53 -r ${b(o.rip)}:5353 ${fwd}
 ${laddr(`-u ${b(o.vip)}:53`)}`;
+  return { name, config, v6: o.cip.includes(':'), cip: o.cip, vip: o.vip, rsSrc: o.lip ?? o.cip, rip: o.rip, router: o.router };
 }
 
-const FNAT4: Lab = {
-  name: 'FullNAT IPv4', v6: false, cip: '10.0.0.48', vip: '10.0.0.100', rsSrc: '192.168.100.200', rip: '172.16.50.2',
-  tcpPort: 8080, udpPort: 5353, router: '192.168.100.254',
-  config: twoArm({ wan: '10.0.0.1/16', lan: '192.168.100.1/24', rsNet: '172.16.50.0/24', router: '192.168.100.254', cip: '10.0.0.48', vip: '10.0.0.100', rip: '172.16.50.2', lip: '192.168.100.200' }),
-};
-const NAT4: Lab = {
-  name: 'NAT IPv4', v6: false, cip: '192.168.0.46', vip: '192.168.0.89', rsSrc: '192.168.0.46', rip: '10.150.18.33',
-  tcpPort: 8080, udpPort: 5353, router: '10.140.31.254',
-  config: twoArm({ wan: '192.168.0.66/24', lan: '10.140.31.48/20', rsNet: '10.150.0.0/16', router: '10.140.31.254', cip: '192.168.0.46', vip: '192.168.0.89', rip: '10.150.18.33' }),
-};
-const FNAT6: Lab = {
-  name: 'FullNAT IPv6', v6: true, cip: '2001:db8::30', vip: '2001:db8::100', rsSrc: 'fd00:100::200', rip: 'fd00:50::2',
-  tcpPort: 8080, udpPort: 5353, router: 'fd00:100::fe',
-  config: twoArm({ wan: '2001:db8::1/64', lan: 'fd00:100::1/64', rsNet: 'fd00:50::/64', router: 'fd00:100::fe', cip: '2001:db8::30', vip: '2001:db8::100', rip: 'fd00:50::2', lip: 'fd00:100::200' }),
-};
-const NAT6: Lab = {
-  name: 'NAT IPv6', v6: true, cip: '2001:db8::46', vip: '2001:db8::89', rsSrc: '2001:db8::46', rip: 'fd00:150::33',
-  tcpPort: 8080, udpPort: 5353, router: 'fd00:140::fe',
-  config: twoArm({ wan: '2001:db8::66/64', lan: 'fd00:140::48/64', rsNet: 'fd00:150::/64', router: 'fd00:140::fe', cip: '2001:db8::46', vip: '2001:db8::89', rip: 'fd00:150::33' }),
-};
+const FNAT4 = twoArm('FullNAT IPv4', {
+  wan: '10.0.0.1/16', lan: '192.168.100.1/24', rsNet: '172.16.50.0/24', router: '192.168.100.254',
+  cip: '10.0.0.48', vip: '10.0.0.100', rip: '172.16.50.2', lip: '192.168.100.200',
+});
+const NAT4 = twoArm('NAT IPv4', {
+  wan: '192.168.0.66/24', lan: '10.140.31.48/20', rsNet: '10.150.0.0/16', router: '10.140.31.254',
+  cip: '192.168.0.46', vip: '192.168.0.89', rip: '10.150.18.33',
+});
+const FNAT6 = twoArm('FullNAT IPv6', {
+  wan: '2001:db8::1/64', lan: 'fd00:100::1/64', rsNet: 'fd00:50::/64', router: 'fd00:100::fe',
+  cip: '2001:db8::30', vip: '2001:db8::100', rip: 'fd00:50::2', lip: 'fd00:100::200',
+});
+const NAT6 = twoArm('NAT IPv6', {
+  wan: '2001:db8::66/64', lan: 'fd00:140::48/64', rsNet: 'fd00:150::/64', router: 'fd00:140::fe',
+  cip: '2001:db8::46', vip: '2001:db8::89', rip: 'fd00:150::33',
+});
 
 interface IcmpErr {
   type: 'dest-unreach' | 'time-exceeded' | 'packet-too-big';
@@ -133,10 +143,10 @@ test('FullNAT IPv4, RS side: frag-needed about a data segment that carried the T
   const lab = FNAT4;
   const conv = engineFrom(lab.config);
   const [syn] = exactStep(conv, { desc: 'SYN', in: { port: 'dpdk1', frame: fromClient(lab, 1).tcp(SYN) }, out: [{ port: 'dpdk0', expect: towardsRs(lab) }] });
-  const lport = (syn!.data[34]! << 8) | syn!.data[35]!;
-  const rsSeqBase = (((syn!.data[38]! << 24) | (syn!.data[39]! << 16) | (syn!.data[40]! << 8) | syn!.data[41]!) >>> 0);
+  const { sport: lport, seq: rsSeqBase } = dissect(syn!.data).tcp!;
+  assert.notEqual(rsSeqBase, 1000, 'FullNAT shifts the client\'s sequence numbers');
   const fromRs = eth({ src: MAC.router, dst: MAC.dpdk0 }).ipv4({ src: lab.rip, dst: lab.rsSrc, ttl: 62, id: 9 })
-    .tcp({ sport: 8080, dport: lport, flags: 'SA', seq: 7000, ack: (rsSeqBase + 1) >>> 0, options: [{ kind: 'mss', value: 1460 }] });
+    .tcp({ sport: 8080, dport: lport, flags: 'SA', seq: 7000, ack: (rsSeqBase! + 1) >>> 0, options: [{ kind: 'mss', value: 1460 }] });
   exactStep(conv, { desc: 'SYN-ACK', in: { port: 'dpdk0', frame: fromRs }, out: [{ port: 'dpdk1', expect: { ...towardsClient(lab), tcp: { ack: 1001, flags: 'SA' } } }] });
   exactStep(conv, {
     desc: 'handshake ACK',
@@ -165,7 +175,7 @@ for (const lab of [FNAT4, NAT4, FNAT6, NAT6]) {
     const [sent] = exactStep(conv, {
       desc: 'query', in: { port: 'dpdk1', frame: fromClient(lab, 1).udp({ sport: 33000, dport: 53 }).payload('query') }, out: [{ port: 'dpdk0', expect: towardsRs(lab) }],
     });
-    const lport = (sent!.data[lab.v6 ? 54 : 34]! << 8) | sent!.data[lab.v6 ? 55 : 35]!;
+    const lport = dissect(sent!.data).udp!.sport;
     const reply = ip(lab.v6, eth({ src: MAC.router, dst: MAC.dpdk0 }), lab.rip, lab.rsSrc, 62, 77).udp({ sport: 5353, dport: lport }).payload('answer');
     const [back] = exactStep(conv, { desc: 'reply', in: { port: 'dpdk0', frame: reply }, out: [{ port: 'dpdk1', expect: { ...towardsClient(lab), udp: { sport: 53, dport: 33000 } } }] });
     // The client's socket is gone: its ICMP goes to the VIP; the RS must get it about what it sent.
@@ -278,7 +288,7 @@ tsvsadm --add-laddr -z 192.168.100.200 -t [2001:db8::100]:80 -F dpdk0
     drop: 'unsupported',
     out: [],
   });
-  const lport = (sent!.data[34]! << 8) | sent!.data[35]!;
+  const lport = dissect(sent!.data).tcp!.sport;
   const synAck = eth({ src: MAC.router, dst: MAC.dpdk0 }).ipv4({ src: '172.16.50.2', dst: '192.168.100.200' }).tcp({ sport: 8080, dport: lport, flags: 'SA', seq: 5, ack: 1 });
   const [back] = exactStep(conv, { desc: 'SYN-ACK back over IPv6', in: { port: 'dpdk0', frame: synAck }, out: [{ port: 'dpdk1', expect: { ipv6: { src: '2001:db8::100', dst: '2001:db8::30' } } }] });
   exactStep(conv, {
