@@ -122,13 +122,17 @@ export class Xmit {
     const outer = inner - overhead;
     const innerProto = pi.af === 4 ? IPPROTO_IPIP : IPPROTO_IPV6;
     const outerProto = d.tunType === TUN_GRE ? IPPROTO_GRE : d.tunType === TUN_GUE ? IPPROTO_UDP : innerProto;
-    const src = stack.addrs.selectSource(e.port, d.addr);
+    // The route's preferred source, as DPVS's rt->src; else one of the port's addresses.
+    const r = stack.routeOutput(af, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+    const src = r !== null && r.src !== null ? r.src : stack.addrs.selectSource(e.port, d.addr);
     const tos = pi.af === 4 ? buf[inner + 1]! : (readU16(buf, inner) >> 4) & 255;
+    // DPVS (and the kernel) copy the inner TTL/hop limit; DPVS also copies the IPv6 flow label.
+    const flow = pi.af === 6 ? readU32(buf, inner) & 0xfffff : 0;
     const total = len + overhead;
     if (af === 4) {
-      writeIpv4Header(buf, outer, tos, total, this.ipId++ & 0xffff, df, stack.settings.defaultTtl, outerProto, src ? src.w0 : 0, d.addrW0);
+      writeIpv4Header(buf, outer, tos, total, this.ipId++ & 0xffff, df, pi.ttl, outerProto, src ? src.w0 : 0, d.addrW0);
     } else {
-      writeIpv6Header(buf, outer, tos, 0, total - 40, outerProto, stack.settings.defaultTtl,
+      writeIpv6Header(buf, outer, tos, flow, total - 40, outerProto, pi.ttl,
         src ? src.w0 : 0, src ? src.w1 : 0, src ? src.w2 : 0, src ? src.w3 : 0, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
     }
     const o = outer + ipHdr;

@@ -398,7 +398,9 @@ export class Stack {
     }
     const len = pi.ipEnd - pi.l3Off;
     const mtu = this.routeMtu(r);
-    if (len > mtu) {
+    // IPv4 without DF is fragmented (RFC 791); DF or IPv6 gets the ICMP error.
+    const fragment = len > mtu && pi.af === 4 && !pi.dontFragment;
+    if (len > mtu && !fragment) {
       this.drop(Drop.FRAG_NEEDED, port);
       if (pi.af === 4) this.icmpError(pi, port, 3, 4, mtu & 0xffff);
       else this.icmpError(pi, port, 2, 0, mtu);
@@ -407,7 +409,8 @@ export class Stack {
     ipDecrementTtl(pi.buf, pi.l3Off, pi.af);
     const v = r.via;
     const e = v !== null ? this.neighFor(pi.af, r.port, v.w0, v.w1, v.w2, v.w3) : this.neighFor(pi.af, r.port, pi.dW0, pi.dW1, pi.dW2, pi.dW3);
-    this.sendToNeigh(e, pi.buf, pi.l3Off, len, pi.af);
+    if (fragment) this.sendFragments(e, pi.buf, pi.l3Off, len, mtu);
+    else this.sendToNeigh(e, pi.buf, pi.l3Off, len, pi.af);
   }
 
   // ------------------------------------------------------------------ timers

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseTsvs, TSVS_SET_KEYS } from '../../src/cli/parse/tsvs.js';
 import { rejects, words } from './helpers.js';
+import { applyCommand } from '../../src/control/apply.js';
+import { Engine } from '../../src/worker/engine.js';
 
 const p = (line: string) => parseTsvs(words(line));
 const bad = (line: string, re: RegExp) => rejects(parseTsvs, line, re);
@@ -33,8 +35,23 @@ test('connection and sysctl-style keys with their ranges', () => {
   bad('set net.ipv4.vs.conn_reuse_mode 4', /out of range 0..3/);
 });
 
+test('stack keys (DPVS ipv4_defs, neigh_defs) with their ranges', () => {
+  assert.deepEqual(p('set ipv4_defs.forwarding 1'), { kind: 'tsvs-set', key: 'ipv4_defs.forwarding', value: 1 });
+  assert.deepEqual(p('set ipv4_defs.default_ttl 255'), { kind: 'tsvs-set', key: 'ipv4_defs.default_ttl', value: 255 });
+  assert.deepEqual(p('set neigh_defs.timeout 60'), { kind: 'tsvs-set', key: 'neigh_defs.timeout', value: 60 });
+  assert.deepEqual(p('set neigh_defs.unres_queue_length 128'), { kind: 'tsvs-set', key: 'neigh_defs.unres_queue_length', value: 128 });
+  bad('set ipv4_defs.forwarding 2', /out of range 0..1/);
+  bad('set ipv4_defs.default_ttl 0', /out of range 1..255/);
+  bad('set neigh_defs.unres_queue_length 0', /out of range 1..1024/);
+});
+
+test('every key the parser accepts is one the engine applies', () => {
+  const engine = new Engine({ transmit() {}, toKernel() {} }, { now: () => 0 }, { connCapacity: 16 });
+  for (const k of TSVS_SET_KEYS) applyCommand(engine, p(`set ${k.key} ${k.min}`));
+});
+
 test('the key list is exactly the documented one', () => {
-  assert.equal(TSVS_SET_KEYS.length, 12 + 3 + 4);
+  assert.equal(TSVS_SET_KEYS.length, 12 + 3 + 4 + 4);
   for (const k of TSVS_SET_KEYS) assert.ok(k.doc.length > 10, k.key);
 });
 

@@ -27,7 +27,7 @@ export interface OutFrame {
 
 export interface Step {
   desc: string;
-  /** Milliseconds to advance the clock (and run timers) before the input. */
+  /** Milliseconds to advance the clock (and run timers) before the input; what the timers send is part of `out`. */
   wait?: number;
   /** The frame to feed; omit for a step that only waits. */
   in?: { port: string; frame: PacketBuilder | Uint8Array };
@@ -61,12 +61,13 @@ export function engineFrom(config: string, opts: EngineOptions & { startMs?: num
   const conv: Conversation = {
     engine, ctx, clock, sink,
     step(s: Step): SentFrame[] {
+      // Frames and drops from the timers the wait runs belong to this step.
+      const before = Float64Array.from(engine.stack.counters.drops);
+      sink.take();
       if (s.wait !== undefined) {
         clock.t += s.wait;
         engine.tick(clock.t);
       }
-      const before = Float64Array.from(engine.stack.counters.drops);
-      sink.take();
       if (s.in) {
         const port = engine.stack.portByName(s.in.port);
         assert.ok(port, `${s.desc}: no port ${s.in.port}`);

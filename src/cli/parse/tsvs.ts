@@ -34,6 +34,10 @@ export const TSVS_SET_KEYS: readonly TsvsSetKey[] = [
   { key: 'ipvs_defs.conn.expire_quiescent_template', min: 0, max: 1, doc: '1: expire persistence templates that point at a weight-0 server (default 0)' },
   { key: 'net.ipv4.vs.expire_nodest_conn', min: 0, max: 1, doc: "1: expire a connection whose server was removed on its next packet; 0: drop that packet (default 0)" },
   { key: 'net.ipv4.vs.conn_reuse_mode', min: 0, max: 3, doc: 'bit 0: reschedule a reused client port when safe; bit 1: also in FIN_WAIT for DR (default 1)' },
+  { key: 'ipv4_defs.forwarding', min: 0, max: 1, doc: '1: route transit traffic (TTL, MTU, fragments); 0: hand it to the kernel (DPVS default off)' },
+  { key: 'ipv4_defs.default_ttl', min: 1, max: 255, doc: 'TTL / hop limit of packets tsvs originates (DPVS default 64)' },
+  { key: 'neigh_defs.timeout', min: 1, max: T_MAX, doc: 'seconds a neighbour stays REACHABLE before it goes STALE (DPVS default 60)' },
+  { key: 'neigh_defs.unres_queue_length', min: 1, max: 1024, doc: 'packets queued per unresolved neighbour (DPVS default 128)' },
 ];
 
 const BY_KEY = new Map(TSVS_SET_KEYS.map((k) => [k.key, k]));
@@ -48,7 +52,8 @@ export function parseTsvs(argv: readonly string[]): Command {
   if (!k) {
     fail(`unknown key '${key}': expected ipvs_defs.tcp.timeout.<state>, ipvs_defs.udp.timeout.<oneway|normal|last>, ` +
       'ipvs_defs.conn.conn_init_timeout, ipvs_defs.conn.expire_quiescent_template, ' +
-      'net.ipv4.vs.expire_nodest_conn or net.ipv4.vs.conn_reuse_mode');
+      'net.ipv4.vs.expire_nodest_conn, net.ipv4.vs.conn_reuse_mode, ipv4_defs.forwarding, ipv4_defs.default_ttl, ' +
+      'neigh_defs.timeout or neigh_defs.unres_queue_length');
   }
   return { kind: 'tsvs-set', key, value: parseUint(value, k.min, k.max, key) };
 }
