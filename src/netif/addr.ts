@@ -2,7 +2,7 @@
 // local addresses FullNAT may allocate ports on. Used for ARP/ND answers and source selection.
 
 import { TsvsError } from '../errors.js';
-import { type IpAddr, formatIp, ipEquals, maskIp } from '../packet/inet.js';
+import { type IpAddr, formatIp, wordMask } from '../packet/inet.js';
 import type { RouteScope } from '../control/commands.js';
 import { AddrMap } from './addr-map.js';
 
@@ -59,11 +59,20 @@ export class AddrTable {
     for (const e of this.list) {
       if (e.addr.af !== dst.af) continue;
       if (e.port === port) {
-        if (ipEquals(maskIp(e.addr, e.plen), maskIp(dst, e.plen))) return e.addr;
+        if (samePrefix(e.addr, dst, e.plen)) return e.addr;
         first ??= e.addr;
       }
       any ??= e.addr;
     }
     return first ?? any;
   }
+}
+
+/**
+ * True when a and b agree on their first plen bits. Compares words in place: tunnelling calls
+ * selectSource for every packet, and masking copies (maskIp) would allocate two objects each time.
+ */
+function samePrefix(a: IpAddr, b: IpAddr, plen: number): boolean {
+  return ((a.w0 ^ b.w0) & wordMask(plen)) === 0 && ((a.w1 ^ b.w1) & wordMask(plen - 32)) === 0
+    && ((a.w2 ^ b.w2) & wordMask(plen - 64)) === 0 && ((a.w3 ^ b.w3) & wordMask(plen - 96)) === 0;
 }
