@@ -8,7 +8,8 @@ import { readU16, readU32, writeU16, writeU32 } from '../packet/ether.js';
 import { icmp4UpdateChecksum, icmp6UpdateChecksum, isIcmp4Error, isIcmp6Error } from '../packet/icmp.js';
 import { ipv4UpdateChecksum } from '../packet/ip.js';
 import { type PacketInfo, l4ChecksumOk } from '../packet/parse.js';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../packet/proto.js';
+import { IPPROTO_GRE, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP } from '../packet/proto.js';
+import { ip4, ip6 } from '../packet/inet.js';
 import { CONN_F_IN_V6, CONN_F_OUT_V6, CONN_F_V6 } from './conn-table.js';
 import { FWD_DR, FWD_FNAT, FWD_NAT, FWD_TUNNEL } from './dest.js';
 import { type Ipvs, V_ACCEPT, V_STOLEN } from './ipvs.js';
@@ -35,6 +36,7 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
     in4 = in3 + 40;
     proto = b[in3 + 6]!;
   }
+  if (proto === IPPROTO_IPIP || proto === IPPROTO_IPV6 || proto === IPPROTO_GRE) return tunnelRelated(ipvs, pi, port, in3, in4, proto);
   if ((proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) || in4 + 8 > end) return V_ACCEPT;
   const sport = readU16(b, in4);
   const dport = readU16(b, in4 + 2);
@@ -44,7 +46,7 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
     ? ct.lookup(proto, readU32(b, in3 + 16), 0, 0, 0, dport, readU32(b, in3 + 12), 0, 0, 0, sport, false)
     : ct.lookup(proto, readU32(b, in3 + 24), readU32(b, in3 + 28), readU32(b, in3 + 32), readU32(b, in3 + 36), dport,
       readU32(b, in3 + 8), readU32(b, in3 + 12), readU32(b, in3 + 16), readU32(b, in3 + 20), sport, false);
-  if (ent < 0) return V_ACCEPT;
+  if (ent < 0) return proto === IPPROTO_UDP ? tunnelRelated(ipvs, pi, port, in3, in4, proto) : V_ACCEPT;
   const i = ent >> 1;
   const dir = ent & 1;
   const d = ipvs.destOf(i);
@@ -115,5 +117,62 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
   const e = ipvs.xmit.nextHop(i, dir, af, w(t, 0), w(t, 1), w(t, 2), w(t, 3), m === FWD_DR);
   if (e === null) return drop(Drop.NO_ROUTE);
   ipvs.stack.sendToNeigh(e, b, l3, len, af);
+  return V_STOLEN;
+}
+
+/**
+ * An ICMP error quoting one of our tunnel packets (IPIP, IPv6-in-IPv6, GRE, GUE), sent by a
+ * router on the way to a real server. Only "too big" matters to the client: it gets its own
+ * frag-needed / packet-too-big with the MTU less our encapsulation, quoting its own packet, as
+ * the kernel's ip_vs_in_icmp does. Anything else is not IPVS's.
+ */
+function tunnelRelated(ipvs: Ipvs, pi: PacketInfo, port: number, in3: number, in4: number, proto: number): number {
+  const b = pi.buf;
+  const end = pi.ipEnd;
+  const af = pi.af;
+  const stack = ipvs.stack;
+  const ours = af === 4
+    ? stack.addrs.find(4, readU32(b, in3 + 12), 0, 0, 0)
+    : stack.addrs.find(6, readU32(b, in3 + 8), readU32(b, in3 + 12), readU32(b, in3 + 16), readU32(b, in3 + 20));
+  if (ours === undefined) return V_ACCEPT;
+  let o = in4;
+  if (proto === IPPROTO_GRE) {
+    if (o + 4 > end) return V_ACCEPT;
+    o += (readU16(b, o) & 0x8000) !== 0 ? 8 : 4;
+  } else if (proto === IPPROTO_UDP) {
+    o += 12; // UDP + the 4-byte GUE header
+  }
+  const overhead = o - in3;
+  // The client's own packet: its tuple finds the connection in the client -> VIP direction.
+  let oproto: number;
+  let l4: number;
+  if (af === 4) {
+    if (o + 20 > end || b[o]! >> 4 !== 4) return V_ACCEPT;
+    oproto = b[o + 9]!;
+    l4 = o + (b[o]! & 15) * 4;
+  } else {
+    if (o + 40 > end || b[o]! >> 4 !== 6) return V_ACCEPT;
+    oproto = b[o + 6]!;
+    l4 = o + 40;
+  }
+  if ((oproto !== IPPROTO_TCP && oproto !== IPPROTO_UDP) || l4 + 4 > end) return V_ACCEPT;
+  const ent = af === 4
+    ? ipvs.conns.lookup(oproto, readU32(b, o + 12), 0, 0, 0, readU16(b, l4), readU32(b, o + 16), 0, 0, 0, readU16(b, l4 + 2), false)
+    : ipvs.conns.lookup(oproto, readU32(b, o + 8), readU32(b, o + 12), readU32(b, o + 16), readU32(b, o + 20), readU16(b, l4),
+      readU32(b, o + 24), readU32(b, o + 28), readU32(b, o + 32), readU32(b, o + 36), readU16(b, l4 + 2), false);
+  if (ent < 0 || (ent & 1) !== 0 || ipvs.conns.method[ent >> 1] !== FWD_TUNNEL) return V_ACCEPT;
+  const icmp = pi.l4Off;
+  const tooBig = af === 4 ? pi.icmpType === 3 && pi.icmpCode === 4 : pi.icmpType === 2;
+  if (!tooBig) return V_ACCEPT;
+  const mtu = af === 4 ? readU16(b, icmp + 6) : readU32(b, icmp + 4);
+  const inner = mtu > overhead ? mtu - overhead : 0;
+  if (ipvs.settings.verifyL4Checksum && !l4ChecksumOk(pi)) {
+    stack.drop(Drop.ICMP_MALFORMED, port);
+    return V_STOLEN;
+  }
+  const vip = af === 4 ? ip4(readU32(b, o + 16))
+    : ip6(readU32(b, o + 24), readU32(b, o + 28), readU32(b, o + 32), readU32(b, o + 36));
+  if (af === 4) stack.icmpErrorQuoting(4, b, o, end - o, vip, 3, 4, inner & 0xffff, port);
+  else stack.icmpErrorQuoting(6, b, o, end - o, vip, 2, 0, inner, port);
   return V_STOLEN;
 }

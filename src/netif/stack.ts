@@ -358,30 +358,37 @@ export class Stack {
    * as the error may carry. `rest` is the 32-bit field after the checksum (MTU for PTB).
    */
   icmpError(pi: PacketInfo, port: number, type: number, code: number, rest: number): void {
-    const b = this.scratch;
-    const l3 = SCRATCH_L3;
-    const quoteAt = pi.l3Off;
-    const quoteAvail = pi.ipEnd - quoteAt;
     const srcAddr = this.addrs.find(pi.af, pi.dW0, pi.dW1, pi.dW2, pi.dW3)
       ? (pi.af === 4 ? ip4(pi.dW0) : ip6(pi.dW0, pi.dW1, pi.dW2, pi.dW3))
       : this.addrs.selectSource(port, pi.af === 4 ? ip4(pi.sW0) : ip6(pi.sW0, pi.sW1, pi.sW2, pi.sW3));
     if (srcAddr === null) return;
-    if (pi.af === 4) {
-      const q = Math.min(quoteAvail, ICMP4_ERROR_MAX - 28);
-      writeIpv4Header(b, l3, 0xc0, 28 + q, this.ipId++ & 0xffff, false, this.settings.defaultTtl, IPPROTO_ICMP, srcAddr.w0, pi.sW0);
+    this.icmpErrorQuoting(pi.af, pi.buf, pi.l3Off, pi.ipEnd - pi.l3Off, srcAddr, type, code, rest, port);
+  }
+
+  /**
+   * Sends an ICMP/ICMPv6 error from `src` to the source of the IP packet buf[q, q+qLen),
+   * quoting as much of it as the error may carry (576 bytes in all for IPv4, 1280 for IPv6).
+   */
+  icmpErrorQuoting(af: number, buf: Uint8Array, q: number, qLen: number, src: IpAddr, type: number, code: number, rest: number, port: number): void {
+    const b = this.scratch;
+    const l3 = SCRATCH_L3;
+    if (af === 4) {
+      const n = Math.min(qLen, ICMP4_ERROR_MAX - 28);
+      const dst = readU32(buf, q + 12);
+      writeIpv4Header(b, l3, 0xc0, 28 + n, this.ipId++ & 0xffff, false, this.settings.defaultTtl, IPPROTO_ICMP, src.w0, dst);
       writeIcmpErrorHeader(b, l3 + 20, type, code, rest);
-      b.set(pi.buf.subarray(quoteAt, quoteAt + q), l3 + 28);
-      icmp4UpdateChecksum(b, l3 + 20, l3 + 28 + q);
-      this.routeAndSend(b, l3, 28 + q, 4, pi.sW0, 0, 0, 0, port);
+      b.set(buf.subarray(q, q + n), l3 + 28);
+      icmp4UpdateChecksum(b, l3 + 20, l3 + 28 + n);
+      this.routeAndSend(b, l3, 28 + n, 4, dst, 0, 0, 0, port);
       return;
     }
-    const q = Math.min(quoteAvail, ICMP6_ERROR_MAX - 48);
-    writeIpv6Header(b, l3, 0, 0, 8 + q, IPPROTO_ICMPV6, this.settings.defaultTtl,
-      srcAddr.w0, srcAddr.w1, srcAddr.w2, srcAddr.w3, pi.sW0, pi.sW1, pi.sW2, pi.sW3);
+    const n = Math.min(qLen, ICMP6_ERROR_MAX - 48);
+    const d0 = readU32(buf, q + 8), d1 = readU32(buf, q + 12), d2 = readU32(buf, q + 16), d3 = readU32(buf, q + 20);
+    writeIpv6Header(b, l3, 0, 0, 8 + n, IPPROTO_ICMPV6, this.settings.defaultTtl, src.w0, src.w1, src.w2, src.w3, d0, d1, d2, d3);
     writeIcmpErrorHeader(b, l3 + 40, type, code, rest);
-    b.set(pi.buf.subarray(quoteAt, quoteAt + q), l3 + 48);
-    icmp6UpdateChecksum(b, l3, l3 + 40, l3 + 48 + q);
-    this.routeAndSend(b, l3, 48 + q, 6, pi.sW0, pi.sW1, pi.sW2, pi.sW3, port);
+    b.set(buf.subarray(q, q + n), l3 + 48);
+    icmp6UpdateChecksum(b, l3, l3 + 40, l3 + 48 + n);
+    this.routeAndSend(b, l3, 48 + n, 6, d0, d1, d2, d3, port);
   }
 
   /** Transit traffic when forwarding is on: TTL, MTU, route. */

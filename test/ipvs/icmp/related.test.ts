@@ -223,7 +223,7 @@ test('DR IPv4, RS side: an RS\'s error to the client matches no reply tuple (DR 
   exactStep(conv, { desc: 'RS port unreachable to the client, via tsvs', in: { port: 'dpdk0', frame: unreach }, out: [{ port: 'dpdk0', kernel: true, frame: unreach }] });
 });
 
-test('Tunnel IPv4, RS side: frag-needed about our IPIP packet -> frag-needed to the client with MTU - 20', { todo: 'ICMP errors quoting our tunnel packets (IPIP/GRE/GUE) are not looked into yet: they go to the kernel' }, () => {
+test('Tunnel IPv4, RS side: frag-needed about our IPIP packet -> frag-needed to the client with MTU - 20', () => {
   const { cip, vip, local, rs2, gw } = S6_ADDR;
   const conv = engineFrom(S6);
   const syn = eth({ src: MAC.router, dst: MAC.dpdk0 }).ipv4({ src: cip, dst: vip, ttl: 60, id: 1, flags: 'DF' }).tcp({ ...SYN, dport: 80 });
@@ -239,6 +239,37 @@ test('Tunnel IPv4, RS side: frag-needed about our IPIP packet -> frag-needed to 
       frame: eth({ src: MAC.dpdk0, dst: MAC.router }).ipv4({ src: vip, dst: cip, ttl: 64, tos: 0xc0, id: 1 }).icmp({ type: 'dest-unreach', code: 4, mtu: 1380, quote: l3(syn2) }),
     }],
   });
+});
+
+for (const t of [
+  { name: 'GRE', dport: 443, proto: 47, overhead: 24, udp: false },
+  { name: 'GRE with checksum', dport: 444, proto: 47, overhead: 28, udp: false },
+  { name: 'GUE', dport: 443, proto: 17, overhead: 32, udp: true },
+]) {
+  test(`Tunnel ${t.name}, RS side: frag-needed about our packet -> frag-needed to the client with MTU - ${t.overhead}`, () => {
+    const { cip, vip, local, gw } = S6_ADDR;
+    const conv = engineFrom(S6);
+    const base = eth({ src: MAC.router, dst: MAC.dpdk0 }).ipv4({ src: cip, dst: vip, ttl: 60, id: 3, flags: 'DF' });
+    const req = t.udp ? base.udp({ sport: 41002, dport: t.dport }).payload('q') : base.tcp({ ...SYN, sport: 41002, dport: t.dport });
+    const [sent] = exactStep(conv, { desc: 'client packet, encapsulated', in: { port: 'dpdk0', frame: req }, out: [{ port: 'dpdk0', expect: { ipv4: { src: local, proto: t.proto } } }] });
+    exactStep(conv, {
+      desc: 'the gateway says 1400 is too big',
+      in: { port: 'dpdk0', frame: icmpErr(false, eth({ src: MAC.router, dst: MAC.dpdk0 }), gw, local, { type: 'dest-unreach', code: 4, mtu: 1400 }, sent!.data.subarray(14)) },
+      out: [{
+        port: 'dpdk0',
+        frame: eth({ src: MAC.dpdk0, dst: MAC.router }).ipv4({ src: vip, dst: cip, ttl: 64, tos: 0xc0, id: 1 }).icmp({ type: 'dest-unreach', code: 4, mtu: 1400 - t.overhead, quote: l3(req) }),
+      }],
+    });
+  });
+}
+
+test('Tunnel, RS side: an error other than "too big" about our tunnel packet is not IPVS\'s (kernel)', () => {
+  const { cip, vip, local, gw } = S6_ADDR;
+  const conv = engineFrom(S6);
+  const syn = eth({ src: MAC.router, dst: MAC.dpdk0 }).ipv4({ src: cip, dst: vip, ttl: 60, id: 4, flags: 'DF' }).tcp({ ...SYN, sport: 41003, dport: 80 });
+  const [sent] = exactStep(conv, { desc: 'SYN, encapsulated', in: { port: 'dpdk0', frame: syn }, out: [{ port: 'dpdk0', expect: { ipv4: { src: local, proto: 4 } } }] });
+  const err = icmpErr(false, eth({ src: MAC.router, dst: MAC.dpdk0 }), gw, local, { type: 'time-exceeded' }, sent!.data.subarray(14));
+  exactStep(conv, { desc: 'time exceeded about the IPIP packet', in: { port: 'dpdk0', frame: err }, out: [{ port: 'dpdk0', kernel: true, frame: err }] });
 });
 
 // ---- not a connection's ----
