@@ -4,6 +4,7 @@
 import { Drop } from '../packet/drop-reason.js';
 import { csumApplyDelta, delta16, delta32 } from '../packet/checksum.js';
 import { rewriteAddr } from './xmit.js';
+import { icmpNat64 } from './icmp-nat64.js';
 import { readU16, readU32, writeU16, writeU32 } from '../packet/ether.js';
 import { icmp4UpdateChecksum, icmp6UpdateChecksum, isIcmp4Error, isIcmp6Error } from '../packet/icmp.js';
 import { ipv4UpdateChecksum } from '../packet/ip.js';
@@ -53,16 +54,17 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
   const drop = (r: number): number => { ipvs.stack.drop(r as never, port); return V_STOLEN; };
   if (ipvs.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return drop(Drop.ICMP_MALFORMED);
   const f = ct.flags[i]!;
-  if ((f & CONN_F_V6) !== 0 && ((f & CONN_F_IN_V6) === 0) !== ((f & CONN_F_OUT_V6) === 0)) {
-    // NAT64 would need ICMPv4 <-> ICMPv6 translation (RFC 7915): not done yet.
-    return drop(Drop.UNSUPPORTED);
-  }
+  const nat64 = (f & CONN_F_V6) !== 0 && ((f & CONN_F_IN_V6) === 0) !== ((f & CONN_F_OUT_V6) === 0);
   const len = end - pi.l3Off;
   const st = ipvs.stats;
   st.dest[d.id * ST_FIELDS + (dir === 0 ? ST_INPKTS : ST_OUTPKTS)]++;
   st.dest[d.id * ST_FIELDS + (dir === 0 ? ST_INBYTES : ST_OUTBYTES)] += len;
   st.svc[d.svc.id * ST_FIELDS + (dir === 0 ? ST_INPKTS : ST_OUTPKTS)]++;
   st.svc[d.svc.id * ST_FIELDS + (dir === 0 ? ST_INBYTES : ST_OUTBYTES)] += len;
+  if (nat64) {
+    const r = icmpNat64(ipvs, pi, port, i, dir, in3, in4, proto);
+    return r === Drop.NONE ? V_STOLEN : drop(r);
+  }
   const m = d.method;
   if (dir === 0 && (m === FWD_DR || m === FWD_TUNNEL)) {
     const r = ipvs.xmit.inbound(pi, port, i, d);

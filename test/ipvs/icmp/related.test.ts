@@ -1,5 +1,6 @@
 // ICMP errors about a connection: from the RS side translated back to the client, from the client
-// side translated (NAT/FullNAT) or forwarded (DR/tunnel) to the RS; unknown and NAT64 ones.
+// side translated (NAT/FullNAT) or forwarded (DR/tunnel) to the RS; NAT64 ones translated
+// between ICMPv4 and ICMPv6; unknown ones.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -297,7 +298,7 @@ test('An ICMP error about a connection with a bad ICMP checksum is dropped as ic
   exactStep(conv, { desc: 'time exceeded, bad checksum', in: { port: 'dpdk0', frame: bad }, drop: 'icmp_malformed', out: [] });
 });
 
-test('NAT64 (FullNAT IPv6 VIP, IPv4 RS): related ICMP either way is counted unsupported and dropped', () => {
+test('NAT64 (FullNAT IPv6 VIP, IPv4 RS): related ICMP is translated between ICMPv4 and ICMPv6 (RFC 7915), quote included', () => {
   const config = `
 tsip link add dpdk0 lladdr ${MAC.dpdk0}
 tsip link add dpdk1 lladdr ${MAC.dpdk1}
@@ -313,19 +314,30 @@ tsvsadm --add-laddr -z 192.168.100.200 -t [2001:db8::100]:80 -F dpdk0
   const conv = engineFrom(config);
   const syn = eth({ src: MAC.client, dst: MAC.dpdk1 }).ipv6({ src: '2001:db8::30', dst: '2001:db8::100', hlim: 60 }).tcp(SYN);
   const [sent] = exactStep(conv, { desc: 'SYN over IPv6', in: { port: 'dpdk1', frame: syn }, out: [{ port: 'dpdk0', expect: { ipv4: { src: '192.168.100.200', dst: '172.16.50.2' } } }] });
-  exactStep(conv, {
-    desc: 'ICMPv4 time exceeded from the RS side',
-    in: { port: 'dpdk0', frame: icmpErr(false, eth({ src: MAC.router, dst: MAC.dpdk0 }), '192.168.100.254', '192.168.100.200', { type: 'time-exceeded', code: 0 }, sent!.data.subarray(14)) },
-    drop: 'unsupported',
-    out: [],
-  });
+  const toClient = (e: IcmpOpts) => eth({ src: MAC.dpdk1, dst: MAC.client }).ipv6({ src: '2001:db8::100', dst: '2001:db8::30', hlim: 64 }).icmpv6({ ...e, quote: l3(syn) } as never);
+  const fromRsSide = (e: IcmpErr) => icmpErr(false, eth({ src: MAC.router, dst: MAC.dpdk0 }), '192.168.100.254', '192.168.100.200', e, sent!.data.subarray(14));
+  for (const c of [
+    { desc: 'ICMPv4 time exceeded -> ICMPv6 time exceeded', in: { type: 'time-exceeded', code: 0 }, out: { type: 'time-exceeded', code: 0 } },
+    { desc: 'ICMPv4 frag-needed 1400 -> ICMPv6 packet too big 1420', in: { type: 'dest-unreach', code: 4, mtu: 1400 }, out: { type: 'packet-too-big', mtu: 1420 } },
+    { desc: 'ICMPv4 port unreachable -> ICMPv6 port unreachable', in: { type: 'dest-unreach', code: 3 }, out: { type: 'dest-unreach', code: 4 } },
+    { desc: 'ICMPv4 host unreachable -> ICMPv6 no route', in: { type: 'dest-unreach', code: 1 }, out: { type: 'dest-unreach', code: 0 } },
+  ] as const) {
+    // The client sees its own SYN quoted, as it sent it: addresses, ports and sequence restored.
+    exactStep(conv, { desc: c.desc, in: { port: 'dpdk0', frame: fromRsSide(c.in as IcmpErr) }, out: [{ port: 'dpdk1', frame: toClient(c.out as IcmpOpts) }] });
+  }
+  exactStep(conv, { desc: 'an ICMPv4 redirect-like type is not translated', in: { port: 'dpdk0', frame: fromRsSide({ type: 'dest-unreach', code: 2 }) }, drop: 'unsupported', out: [] });
   const lport = dissect(sent!.data).tcp!.sport;
-  const synAck = eth({ src: MAC.router, dst: MAC.dpdk0 }).ipv4({ src: '172.16.50.2', dst: '192.168.100.200' }).tcp({ sport: 8080, dport: lport, flags: 'SA', seq: 5, ack: 1 });
+  const synAck = eth({ src: MAC.router, dst: MAC.dpdk0 }).ipv4({ src: '172.16.50.2', dst: '192.168.100.200', ttl: 63, id: 9, flags: 'DF' }).tcp({ sport: 8080, dport: lport, flags: 'SA', seq: 5, ack: 1 });
   const [back] = exactStep(conv, { desc: 'SYN-ACK back over IPv6', in: { port: 'dpdk0', frame: synAck }, out: [{ port: 'dpdk1', expect: { ipv6: { src: '2001:db8::100', dst: '2001:db8::30' } } }] });
-  exactStep(conv, {
-    desc: 'ICMPv6 unreachable from the client',
-    in: { port: 'dpdk1', frame: icmpErr(true, eth({ src: MAC.client, dst: MAC.dpdk1 }), '2001:db8::30', '2001:db8::100', portUnreach(true), back!.data.subarray(14)) },
-    drop: 'unsupported',
-    out: [],
+  const fromClient6 = (e: IcmpErr) => icmpErr(true, eth({ src: MAC.client, dst: MAC.dpdk1 }), '2001:db8::30', '2001:db8::100', e, back!.data.subarray(14));
+  // The real server sees its own SYN-ACK quoted: RIP:8080 -> LIP:lport, seq 5, id 0 and DF as RFC 7915 writes them.
+  const quoteRs = { ipv4: { src: '172.16.50.2', dst: '192.168.100.200', ttl: 63, id: 0, flags: 'DF', proto: 6 }, tcp: { sport: 8080, dport: lport, seq: 5, flags: 'SA' } };
+  const toRs = (type: number, code: number, mtu?: number): Expect => ({
+    eth: { src: MAC.dpdk0, dst: MAC.router },
+    ipv4: { src: '192.168.100.200', dst: '172.16.50.2', ttl: 64, tos: 0xc0, proto: 1 },
+    icmp: { type, code, ...(mtu !== undefined ? { mtu } : {}), inner: quoteRs },
   });
+  exactStep(conv, { desc: 'ICMPv6 port unreachable -> ICMPv4 port unreachable', in: { port: 'dpdk1', frame: fromClient6(portUnreach(true)) }, out: [{ port: 'dpdk0', expect: toRs(3, 3) }] });
+  exactStep(conv, { desc: 'ICMPv6 packet too big 1300 -> ICMPv4 frag-needed 1280', in: { port: 'dpdk1', frame: fromClient6({ type: 'packet-too-big', mtu: 1300 } as IcmpErr) }, out: [{ port: 'dpdk0', expect: toRs(3, 4, 1280) }] });
+  exactStep(conv, { desc: 'ICMPv6 time exceeded -> ICMPv4 time exceeded', in: { port: 'dpdk1', frame: fromClient6({ type: 'time-exceeded', code: 0 } as IcmpErr) }, out: [{ port: 'dpdk0', expect: toRs(11, 0) }] });
 });
