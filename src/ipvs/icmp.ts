@@ -79,10 +79,12 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
   // New outer source/destination and inner source/destination (conn address index, -1 = keep).
   let outS = -1, outD = -1, inS: number, inD: number, inSp: number, inDp: number;
   let seqShift = 0;
+  let ackShift = 0;
   if (dir === 0) {
     // From the client side about our reply (VIP:vport -> CIP:cport): towards the RS.
     if (m === FWD_NAT) { outD = 3; inS = 3; inD = -1; inSp = ct.port[bp + 3]!; inDp = -1; }
-    else { outS = 2; outD = 3; inS = 3; inD = 2; inSp = ct.port[bp + 3]!; inDp = ct.port[bp + 2]!; }
+    // FullNAT acked the client with the RS's ack less the delta: the RS must see its own ack.
+    else { outS = 2; outD = 3; inS = 3; inD = 2; inSp = ct.port[bp + 3]!; inDp = ct.port[bp + 2]!; ackShift = ct.seqDelta[i]!; }
   } else {
     // From the RS side about what we sent it: towards the client.
     if (m === FWD_NAT) { outS = 1; inS = -1; inD = 1; inSp = -1; inDp = ct.port[bp + 1]!; }
@@ -101,6 +103,12 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
     const ns = (seq - seqShift) >>> 0;
     writeU32(b, in4 + 4, ns);
     dl += delta32(seq, ns);
+  }
+  if (proto === IPPROTO_TCP && ackShift !== 0 && in4 + 12 <= end) {
+    const ack = readU32(b, in4 + 8);
+    const na = (ack + ackShift) >>> 0;
+    writeU32(b, in4 + 8, na);
+    dl += delta32(ack, na);
   }
   // The quoted L4 checksum, when the quote holds it, follows the rewrite.
   const co = in4 + (proto === IPPROTO_TCP ? 16 : 6);

@@ -191,6 +191,24 @@ for (const lab of [FNAT4, NAT4, FNAT6, NAT6]) {
   });
 }
 
+for (const lab of [FNAT4, FNAT6]) {
+  test(`${lab.name}, client side: an error quoting our SYN-ACK reaches the RS quoting the SYN-ACK it sent (ack shifted back)`, () => {
+    const conv = engineFrom(lab.config);
+    const [sent] = exactStep(conv, { desc: 'SYN', in: { port: 'dpdk1', frame: fromClient(lab, 1).tcp(SYN) }, out: [{ port: 'dpdk0', expect: towardsRs(lab) }] });
+    const out = dissect(sent!.data).tcp!;
+    const synAck = ip(lab.v6, eth({ src: MAC.router, dst: MAC.dpdk0 }), lab.rip, lab.rsSrc, 62, 8).tcp({ sport: 8080, dport: out.sport, flags: 'SA', seq: 7000, ack: (out.seq! + 1) >>> 0 });
+    const [back] = exactStep(conv, { desc: 'SYN-ACK', in: { port: 'dpdk0', frame: synAck }, out: [{ port: 'dpdk1', expect: { ...towardsClient(lab), tcp: { sport: 80, dport: SYN.sport, ack: SYN.seq + 1 } } }] });
+    const err: IcmpErr = lab.v6 ? { type: 'time-exceeded', code: 0 } : { type: 'time-exceeded', code: 0 };
+    const e = (b: PacketBuilder, src: string, dst: string, quote: Uint8Array) => withIcmp(lab.v6, ip(lab.v6, b, src, dst, 60, 5, false), err, quote);
+    exactStep(conv, {
+      desc: 'time exceeded about the SYN-ACK, from the client side',
+      in: { port: 'dpdk1', frame: e(eth({ src: MAC.client, dst: MAC.dpdk1 }), lab.cip, lab.vip, back!.data.subarray(14)) },
+      // Byte for byte the SYN-ACK the RS sent (MSS untouched: it had none), from the LIP to the RS.
+      out: [{ port: 'dpdk0', frame: e(eth({ src: MAC.dpdk0, dst: MAC.router }), lab.rsSrc, lab.rip, l3(synAck)) }],
+    });
+  });
+}
+
 // ---- DR and tunnel: errors from the client are the RS's business, forwarded like its packets ----
 
 for (const lab of [S5, S5_V6]) {
