@@ -414,7 +414,7 @@ export class Ipvs {
       st.svc[d.svc.id * ST_FIELDS + ST_OUTPKTS]++;
       st.svc[d.svc.id * ST_FIELDS + ST_OUTBYTES] += len;
     }
-    ct.expires[i] = now + ct.timeout[i]! * 1000;
+    ct.rearm(i, now + ct.timeout[i]! * 1000);
     const r = dir === 0 ? this.xmit.inbound(pi, port, i, d) : this.xmit.outbound(pi, port, i, d);
     if (r !== Drop.NONE) this.dropPkt(r, port);
     if ((ct.flags[i]! & CONN_F_ONE_PACKET) !== 0) this.expire(i, true);
