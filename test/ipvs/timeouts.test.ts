@@ -121,8 +121,8 @@ function orphanFromRs(f: Flow, desc = `${f.rip}'s segment finds no connection`):
 }
 
 /** A client datagram forwarded to the RS. */
-function u2s(f: Flow, desc: string, wait?: number): Step {
-  return { desc, wait, in: { port: 'dpdk1', frame: fromClient(f, {}) }, out: [toRs(f, { payload: 'query' })] };
+function u2s(f: Flow, desc: string): Step {
+  return { desc, in: { port: 'dpdk1', frame: fromClient(f, {}) }, out: [toRs(f, { payload: 'query' })] };
 }
 
 /** A RS datagram forwarded to the client. */
@@ -165,33 +165,37 @@ function counts(e: Engine, rips: string[], port = 80): Record<string, number | s
 
 // ------------------------------------------------------------------------------- per-state timeouts
 
-/** Two connections (A to .2, B to .3) in `state` at the same instant: A is poked just before the
- * timeout and lives on; B is poked just after and is gone. */
-function expiry(state: string, seconds: number, into: (f: Flow) => Step[], next: [number, number]): Step[] {
-  const A = tcp('10.0.0.48', 40001, '192.168.100.2', 1025);
-  const B = tcp('10.0.0.48', 40002, '192.168.100.3', 1025);
+/**
+ * Two connections, A and B, brought into `state` at the same instant: A is poked 1 ms before the
+ * timeout and lives on; B is poked 1 ms after it (`late`) and is gone.
+ */
+function expiryOf(state: string, seconds: number, A: Flow, B: Flow, into: (f: Flow) => Step[], poke: Step, late: Step[]): Step[] {
   return [
     ...into(A),
     ...into(B),
-    after(`both connections are ${state}`, 0, (e) => assert.deepEqual([stateOf(e, A), stateOf(e, B)], [state, state])),
-    { ...c2s(A, 'A', next[0], next[1]), wait: seconds * 1000 - 1, desc: `${seconds} s less 1 ms later A is still there: its ACK is forwarded` },
-    lateAck(B, `1 ms after ${seconds} s B is gone: its ACK would open a connection and is no SYN`, 2),
-    orphanFromRs(B),
+    after(`both are ${state}`, 0, (e) => assert.deepEqual([stateOf(e, A), stateOf(e, B)], [state, state])),
+    { ...poke, wait: seconds * 1000 - 1, desc: `${seconds} s less 1 ms later A is still there: ${poke.desc}` },
+    { ...late[0]!, wait: 2, desc: `1 ms after ${seconds} s B is gone: ${late[0]!.desc}` },
+    ...late.slice(1),
   ];
 }
 
+/** TCP: A's next ACK (`next` = its seq and ack) is forwarded; B's would open a connection, and is no SYN. */
+function expiry(state: string, seconds: number, into: (f: Flow) => Step[], next: [number, number]): Step[] {
+  const A = tcp('10.0.0.48', 40001, '192.168.100.2', 1025);
+  const B = tcp('10.0.0.48', 40002, '192.168.100.3', 1025);
+  return expiryOf(state, seconds, A, B, into, c2s(A, 'A', next[0], next[1], 'its ACK is forwarded'),
+    [lateAck(B, 'its ACK is new, and no SYN'), orphanFromRs(B)]);
+}
+
+/** UDP: A's datagram takes the same RS and local port; B's is scheduled anew. */
 function udpExpiry(state: string, seconds: number, into: (f: Flow) => Step[]): Step[] {
   const A = udp('10.0.0.48', 5001, '192.168.100.2', 1025);
   const B = udp('10.0.0.48', 5002, '192.168.100.3', 1025);
-  return [
-    ...into(A),
-    ...into(B),
-    after(`both flows are ${state}`, 0, (e) => assert.deepEqual([stateOf(e, A), stateOf(e, B)], [state, state])),
-    u2s(A, `${seconds} s less 1 ms later A is still there: same RS, same local port`, seconds * 1000 - 1),
-    // rr's next pick is .2, whose next free local port is 1026: B's datagram is a new connection.
-    u2s(udp('10.0.0.48', 5002, '192.168.100.2', 1026), `1 ms after ${seconds} s B is gone: its datagram is scheduled anew`, 2),
-    orphanFromRs(B, 'the answer .3 sends for the old flow finds no connection'),
-  ];
+  // rr's next pick is .2, whose next free local port is 1026.
+  return expiryOf(state, seconds, A, B, into, u2s(A, 'same RS, same local port'),
+    [u2s(udp('10.0.0.48', 5002, '192.168.100.2', 1026), 'its datagram is a new connection, to .2'),
+      orphanFromRs(B, 'the answer .3 sends for the old flow finds no connection')]);
 }
 
 const SYN_RECV = (f: Flow): Step[] => [syn(f)];

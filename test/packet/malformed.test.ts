@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { PC_DROPS, PC_KERNEL_PKTS, PC_RX_PKTS, PC_TX_PKTS, PORT_COUNTERS } from '../../src/netif/counters.js';
 import { eth, type PacketBuilder } from '../support/builder.js';
 import { engineFrom, type OutFrame } from '../support/fixture.js';
 import { CIP, CIP6, CONFIG, LIP, MAC, VIP } from './all-methods.js';
@@ -95,18 +96,23 @@ const CASES: Case[] = [
   { desc: 'a non-first IPv6 fragment to the v6 VIP', frame: fromClient.ipv6({ src: CIP6, dst: VIP.fnat6, ext: [{ kind: 'fragment', offset: 100, id: 5 }], nextHeader: 6 }).payload('more'), drop: 'fragment' },
 ];
 
-/** A fresh engine per case; counts every drop reason and port counter around the one frame. */
-function feed(frame: PacketBuilder | Uint8Array, drop: string | undefined, out: OutFrame[]) {
+/**
+ * Feeds the frame to a fresh engine on dpdk1 and checks what comes out; returns the drops counted
+ * in all and dpdk1's counters (received, sent, to the kernel, dropped).
+ */
+function feed(frame: PacketBuilder | Uint8Array, drop: string | undefined, out: OutFrame[]): { drops: number; port: number[] } {
   const c = engineFrom(CONFIG, { connCapacity: 1024 });
-  const total = () => c.engine.stack.counters.drops.reduce((a, b) => a + b, 0);
   c.step({ desc: 'the frame', in: { port: 'dpdk1', frame }, out, drop });
-  return { drops: total(), port: c.engine.stack.ports[1]!, counters: c.engine.stack.counters };
+  const p = c.engine.stack.counters.port;
+  const at = (k: number): number => p[1 * PORT_COUNTERS + k]!;
+  return { drops: c.engine.stack.counters.drops.reduce((a, b) => a + b, 0), port: [at(PC_RX_PKTS), at(PC_TX_PKTS), at(PC_KERNEL_PKTS), at(PC_DROPS)] };
 }
 
 for (const c of CASES) {
   test(`malformed: ${c.desc} -> ${c.drop}`, () => {
     const r = feed(c.frame, c.drop, []);
     assert.equal(r.drops, 1, 'exactly one drop counted, for one reason');
+    assert.deepEqual(r.port, [1, 0, 0, 1], 'dpdk1: received 1, sent 0, to the kernel 0, dropped 1');
   });
 }
 
