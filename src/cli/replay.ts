@@ -128,14 +128,25 @@ function splitPortArg(arg: string, flag: string): { port: string; file: string }
   return { port: arg.slice(0, i), file: arg.slice(i + 1) };
 }
 
+/** Reads a file the operator named; a failure says which file, what it was for, and why. */
+async function readNamedFile(file: string, what: string, code: 'TSVS_ERR_CONFIG' | 'TSVS_ERR_PCAP'): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    const c = (e as NodeJS.ErrnoException).code;
+    const why = c === 'ENOENT' ? 'no such file' : c === 'EACCES' ? 'permission denied' : c === 'EISDIR' ? 'it is a directory' : String(e);
+    throw new TsvsError(code, `cannot read ${file} (${what}): ${why}`);
+  }
+}
+
 /** The CLI: reads files, replays, writes output captures, prints the summary. */
 export async function replayMain(args: { config: string; in: string[]; out: string[] }): Promise<string> {
-  const config = await readFile(args.config, 'utf8');
+  const config = (await readNamedFile(args.config, 'config', 'TSVS_ERR_CONFIG')).toString('utf8');
   const ins = args.in.map((a) => splitPortArg(a, '--in'));
   const outs = args.out.map((a) => splitPortArg(a, '--out'));
   const inputs = [];
   for (const i of ins) {
-    const bytes = await readFile(i.file);
+    const bytes = await readNamedFile(i.file, `input capture for port ${i.port}`, 'TSVS_ERR_PCAP');
     try {
       inputs.push({ port: i.port, frames: readCapture(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)) });
     } catch (e) {

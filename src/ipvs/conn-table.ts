@@ -320,6 +320,21 @@ export class ConnTable {
     this.wheel[s] = i;
   }
 
+  /**
+   * Sets conn i's expiry after a packet. Later costs one store (the lazy re-arming above); earlier,
+   * as when a state change shortens the timeout, re-files the entry, which would otherwise wait
+   * for the slot of its old, later expiry.
+   */
+  rearm(i: number, expires: number): void {
+    if (expires >= this.expires[i]!) {
+      this.expires[i] = expires;
+      return;
+    }
+    this.unlink(i);
+    this.expires[i] = expires;
+    this.link(i);
+  }
+
   unlink(i: number): void {
     const n = this.wNext[i]!;
     const p = this.wPrev[i]!;

@@ -360,6 +360,7 @@ export class Ipvs {
     const ct = this.conns;
     let ent = ct.lookup(proto, pi.sW0, pi.sW1, pi.sW2, pi.sW3, pi.sport, pi.dW0, pi.dW1, pi.dW2, pi.dW3, pi.dport, false);
     const now = this.stack.clock.now();
+    if (ent >= 0 && this.overdue(ent >> 1, now)) ent = -1;
     if (ent >= 0 && proto === IPPROTO_TCP && (ent & 1) === 0 && (pi.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN) {
       const i = ent >> 1;
       const st = ct.state[i]!;
@@ -413,7 +414,7 @@ export class Ipvs {
       st.svc[d.svc.id * ST_FIELDS + ST_OUTPKTS]++;
       st.svc[d.svc.id * ST_FIELDS + ST_OUTBYTES] += len;
     }
-    ct.expires[i] = now + ct.timeout[i]! * 1000;
+    ct.rearm(i, now + ct.timeout[i]! * 1000);
     const r = dir === 0 ? this.xmit.inbound(pi, port, i, d) : this.xmit.outbound(pi, port, i, d);
     if (r !== Drop.NONE) this.dropPkt(r, port);
     if ((ct.flags[i]! & CONN_F_ONE_PACKET) !== 0) this.expire(i, true);
@@ -465,7 +466,7 @@ export class Ipvs {
       const m = maskIp({ af: pi.af as 4 | 6, w0: pi.sW0, w1: pi.sW1, w2: pi.sW2, w3: pi.sW3 }, plen);
       const tport = svc.port === 0 ? 0 : pi.dport;
       const t = ct.lookup(proto, m.w0, m.w1, m.w2, m.w3, 0, pi.dW0, pi.dW1, pi.dW2, pi.dW3, tport, true);
-      if (t >= 0) {
+      if (t >= 0 && !this.overdue(t >> 1, now)) {
         tmpl = t >> 1;
         const td = this.dests[ct.dest[tmpl]!]!;
         // ip_vs_check_template: a template to a gone (or, if asked, quiescent) dest is dropped.
@@ -629,6 +630,19 @@ export class Ipvs {
     d.refs--;
     if (!d.available && d.refs === 0) this.dests[d.id] = null;
     ct.release(i);
+  }
+
+  /**
+   * A connection or template that lookup found although its time is up: its wheel slot (100 ms)
+   * has not come round yet. Expires it now, so that timeouts hold to the millisecond; a template
+   * still controlling connections is left for the wheel to re-arm.
+   */
+  private overdue(i: number, now: number): boolean {
+    const ct = this.conns;
+    if (ct.expires[i]! > now) return false;
+    if ((ct.flags[i]! & CONN_F_TEMPLATE) !== 0 && ct.ctl[i]! > 0) return false;
+    this.expire(i, true);
+    return true;
   }
 
   /** Timer work: expire due connections. */

@@ -241,6 +241,9 @@ export class Xmit {
     let full = nat64;
     let dl = 0;
     const mtu = ct.mtuIn[i]!;
+    // Too big for the path: decide before anything is rewritten, so that the ICMP error quotes
+    // the packet as the client sent it (the client matches it by its own sequence number).
+    if (hdrBytes + l4len > mtu && (outAf === 6 || pi.dontFragment || nat64)) return this.tooBig(pi, port, mtu, 0);
     if (tcp) {
       const flags = pi.tcpFlags;
       let hdrLen = pi.tcpHdrLen;
@@ -278,8 +281,8 @@ export class Xmit {
       writeU32(buf, l4 + 4, nseq);
       dl += delta32(seq, nseq);
     }
+    // A TOA went in only where it fitted, so the segment is still within the MTU when it must be.
     const outLen = hdrBytes + l4len;
-    if (outLen > mtu && (outAf === 6 || pi.dontFragment || nat64)) return this.tooBig(pi, port, mtu, 0);
     // Ports: client port -> local port, virtual port -> real server port.
     const lport = ct.port[b + 2]!;
     const dport = ct.port[b + 3]!;

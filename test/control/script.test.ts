@@ -8,30 +8,9 @@ import { splitScript } from '../../src/control/shell-words.js';
 import type { Command } from '../../src/control/commands.js';
 import { ScriptError } from '../../src/errors.js';
 import { ip } from '../cli/helpers.js';
+import { S1, S5, S6 } from '../support/scenarios.js';
 
-// ---- scenarios.md, copied verbatim ----
-
-const S1 = `tsip addr add 10.0.0.100/32 dev dpdk1
-tsip route add 10.0.0.0/16 dev dpdk1
-tsip route add 192.168.100.0/24 dev dpdk0
-tsvsadm -A -t 10.0.0.100:80 -s rr
-tsvsadm -a -t 10.0.0.100:80 -r 192.168.100.2 -b      # -b = FullNAT
-tsvsadm -a -t 10.0.0.100:80 -r 192.168.100.3 -b
-tsvsadm --add-laddr -z 192.168.100.200 -t 10.0.0.100:80 -F dpdk0
-`;
-
-const S5 = `tsvsadm -A -t 192.168.100.254:80 -s rr
-tsvsadm -a -t 192.168.100.254:80 -r 192.168.100.2 -g
-tsvsadm -a -t 192.168.100.254:80 -r 192.168.100.3 -g
-`;
-
-const S6 = `tsip addr add 10.140.16.48/20 dev dpdk0
-tsip addr add 10.140.31.48/32 dev dpdk0
-tsip route add default via 10.140.31.254 src 10.140.16.48 dev dpdk0
-tsvsadm -A -t 10.140.31.48:80 -s rr
-tsvsadm -a -t 10.140.31.48:80 -r 10.140.18.33 -i
-tsvsadm -a -t 10.140.31.48:80 -r 10.40.84.170 -i
-`;
+// ---- scenarios.md, verbatim (test/support/scenarios.ts) ----
 
 const SVC = { scheduler: 'rr', ops: false, schedFlags: [], expireQuiescent: false, netmaskPlen: 32 };
 const dest = (method: string) => ({ method, weight: 1, uThreshold: 0, lThreshold: 0, tunType: 'ipip' });

@@ -29,8 +29,16 @@ export interface Step {
   desc: string;
   /** Milliseconds to advance the clock (and run timers) before the input; what the timers send is part of `out`. */
   wait?: number;
-  /** The frame to feed; omit for a step that only waits. */
-  in?: { port: string; frame: PacketBuilder | Uint8Array };
+  /**
+   * Config lines (tsip/tsvsadm/tsvs) applied after the wait and before the input, as an operator
+   * types them while traffic flows.
+   */
+  config?: string;
+  /**
+   * The frame to feed; omit for a step that only waits. A function builds it from the context,
+   * for fields that answer what came out before (a real server acking the ISN tsvs chose).
+   */
+  in?: { port: string; frame: PacketBuilder | Uint8Array | ((ctx: Ctx) => PacketBuilder) };
   /** Frames that must come out, in order; [] means nothing may come out. */
   out: OutFrame[];
   /** Drop reason whose counter must grow by one. */
@@ -68,10 +76,12 @@ export function engineFrom(config: string, opts: EngineOptions & { startMs?: num
         clock.t += s.wait;
         engine.tick(clock.t);
       }
+      if (s.config !== undefined) for (const l of parseScript(s.config)) applyCommand(engine, l.command);
       if (s.in) {
         const port = engine.stack.portByName(s.in.port);
         assert.ok(port, `${s.desc}: no port ${s.in.port}`);
-        const f = s.in.frame instanceof Uint8Array ? s.in.frame : s.in.frame.build();
+        const fr = s.in.frame;
+        const f = fr instanceof Uint8Array ? fr : typeof fr === 'function' ? fr(ctx).build() : fr.build();
         engine.input(port.index, rx.buf, rx.off, rx.load(f));
       }
       const got = sink.take();
