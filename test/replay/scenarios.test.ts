@@ -276,12 +276,12 @@ test('S6 tunnel: IPIP to a server on our subnet and one behind the gateway; too 
   const ack = c.tcp({ sport: 42000, dport: 80, flags: 'A', seq: 1001, ack: 9001 });
   const data = c.tcp({ sport: 42000, dport: 80, flags: 'PA', seq: 1001, ack: 9001 }).payload(REQUEST);
   const big = c.tcp({ sport: 42000, dport: 80, flags: 'PA', seq: 1019, ack: 9001 }).payload('z'.repeat(1460));
-  /** The client's packet inside an outer IPv4 header from our tunnel address to `rs`. */
+  /** The client's packet inside an outer IPv4 header from our tunnel address to `rs` (TTL copied from it, as DPVS). */
   const ipip = (dstMac: string, rs: string, id: number, inner: typeof syn): Expect => {
     const d = dissect(inner.build());
     return {
       eth: { src: S6_MAC.lb, dst: dstMac, type: 0x0800 },
-      ipv4: { src: '10.140.16.48', dst: rs, proto: 4, ttl: 64, flags: 'DF', id, totalLength: 20 + d.ipv4!.totalLength, ihl: 5 },
+      ipv4: { src: '10.140.16.48', dst: rs, proto: 4, ttl: d.ipv4!.ttl, flags: 'DF', id, totalLength: 20 + d.ipv4!.totalLength, ihl: 5 },
       inner: { ipv4: d.ipv4, tcp: d.tcp },
     };
   };
