@@ -47,6 +47,8 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
     ? ct.lookup(proto, readU32(b, in3 + 16), 0, 0, 0, dport, readU32(b, in3 + 12), 0, 0, 0, sport, false)
     : ct.lookup(proto, readU32(b, in3 + 24), readU32(b, in3 + 28), readU32(b, in3 + 32), readU32(b, in3 + 36), dport,
       readU32(b, in3 + 8), readU32(b, in3 + 12), readU32(b, in3 + 16), readU32(b, in3 + 20), sport, false);
+  // A connection whose time is up (its wheel slot not yet come round) is gone for errors too.
+  if (ent >= 0 && ipvs.overdue(ent >> 1, ipvs.stack.clock.now())) return V_ACCEPT;
   if (ent < 0) return proto === IPPROTO_UDP ? tunnelRelated(ipvs, pi, port, in3, in4, proto) : V_ACCEPT;
   const i = ent >> 1;
   const dir = ent & 1;

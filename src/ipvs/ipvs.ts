@@ -637,7 +637,7 @@ export class Ipvs {
    * has not come round yet. Expires it now, so that timeouts hold to the millisecond; a template
    * still controlling connections is left for the wheel to re-arm.
    */
-  private overdue(i: number, now: number): boolean {
+  overdue(i: number, now: number): boolean {
     const ct = this.conns;
     if (ct.expires[i]! > now) return false;
     if ((ct.flags[i]! & CONN_F_TEMPLATE) !== 0 && ct.ctl[i]! > 0) return false;
