@@ -1,6 +1,6 @@
 // Builds the native I/O addon (native/, binding.gyp) with node-gyp against the running Node's own
 // headers: never downloads them (installs may be offline). Runs from `prepare`, so `npm ci` builds it.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -31,6 +31,7 @@ if (!force && existsSync(addon)) {
  * the candidates, rather than trusting one, covers Node 20, 22 and 24 on each.
  */
 function findNodeDir() {
+  // TSVS_NODEDIR, when set and holding headers, wins; the rest are checked for this Node's version.
   const candidates = [
     process.env.TSVS_NODEDIR,
     process.env.npm_config_nodedir,
@@ -40,7 +41,15 @@ function findNodeDir() {
     '/usr/local',
   ].filter((d) => typeof d === 'string' && d.length > 0);
   const ok = (d) => existsSync(join(d, 'include', 'node', 'node_api.h')) && existsSync(join(d, 'include', 'node', 'common.gypi'));
-  const found = candidates.find(ok);
+  // Prefer headers of this very Node (a stale nodedir in ~/.npmrc may point at another install);
+  // any N-API headers still build a working addon, since N-API is ABI-stable.
+  const major = (d) => {
+    const h = join(d, 'include', 'node', 'node_version.h');
+    return existsSync(h) ? /#define NODE_MAJOR_VERSION (\d+)/.exec(readFileSync(h, 'utf8'))?.[1] : undefined;
+  };
+  const usable = candidates.filter(ok);
+  const explicit = process.env.TSVS_NODEDIR && ok(process.env.TSVS_NODEDIR) ? process.env.TSVS_NODEDIR : undefined;
+  const found = explicit ?? usable.find((d) => major(d) === process.versions.node.split('.')[0]) ?? usable[0];
   if (found) return resolve(found);
   console.error(
     `build:native: no Node.js headers for ${process.version} (looked for include/node/node_api.h and common.gypi under ` +
