@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (tshark to check our captures, scapy to check
-# the builder's scapy expressions).
+# the builder's scapy expressions, iproute2 and ethtool for the AF_PACKET namespace tests).
 # Runs as the `pretest` step; does nothing when everything is already present.
 set -euo pipefail
 need=()
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# ethtool lives in /usr/sbin, which a non-root PATH may lack.
+{ command -v ethtool || [ -x /usr/sbin/ethtool ] || [ -x /sbin/ethtool ]; } >/dev/null 2>&1 || need+=(ethtool)
 # A pyenv python3 may shadow Debian's, which is where python3-scapy lands.
 { python3 -c 'import scapy' || /usr/bin/python3 -c 'import scapy'; } >/dev/null 2>&1 || need+=(python3-scapy)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

@@ -20,6 +20,7 @@ export type TsvsErrorCode =
   | 'TSVS_ERR_UNSUPPORTED'
   | 'TSVS_ERR_SCHED'
   | 'TSVS_ERR_PCAP'
+  | 'TSVS_ERR_NATIVE'
   | 'TSVS_ERR_CONFIG';
 
 export class TsvsError extends Error {
