@@ -62,6 +62,8 @@ export async function listenControl(path: string, handle: ControlHandler): Promi
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => sock.destroy());
     const lines = createInterface({ input: sock, crlfDelay: Infinity });
+    // readline re-emits the socket's errors: a client that vanishes must not take the daemon down.
+    lines.on('error', () => sock.destroy());
     // Requests on one connection are answered in order: the next waits for the previous.
     let chain = Promise.resolve();
     lines.on('line', (line) => {
@@ -98,9 +100,10 @@ export async function listenControl(path: string, handle: ControlHandler): Promi
 export function controlRequest(path: string, req: ControlRequest): Promise<ControlResponse> {
   return new Promise((resolve, reject) => {
     const sock = connect(path);
-    sock.once('error', (e) => reject(new TsvsError('TSVS_ERR_CONFIG', `cannot reach the tsvs daemon at ${path}: ${e.message}`)));
-    sock.once('connect', () => sock.write(JSON.stringify(req) + '\n'));
     const lines = createInterface({ input: sock, crlfDelay: Infinity });
+    // readline re-emits the socket's errors; one listener (on the interface) reports them.
+    lines.once('error', (e) => reject(new TsvsError('TSVS_ERR_CONFIG', `cannot reach the tsvs daemon at ${path}: ${e.message}`)));
+    sock.once('connect', () => sock.write(JSON.stringify(req) + '\n'));
     lines.once('line', (line) => {
       sock.end();
       try {
