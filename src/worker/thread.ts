@@ -90,8 +90,9 @@ function publish(): void {
 function burst(): number {
   const n = driver.rxBurst(input, BURST);
   engine.tick(clock.now());
-  driver.flush();
+  // Counters before the flush: whoever sees this burst's frames also sees its counts.
   publish();
+  driver.flush();
   return n;
 }
 
