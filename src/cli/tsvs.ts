@@ -1,18 +1,55 @@
 #!/usr/bin/env node
-// The `tsvs` program: subcommands replay (offline engine over captures); daemon, lab and
-// keepalived arrive with their issues. Errors print to stderr and exit non-zero.
+// The `tsvs` program: subcommands daemon (workers + control socket) and replay (offline engine
+// over captures); lab and keepalived arrive with their issues. Errors print to stderr, exit non-zero.
 
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { Daemon } from '../control/daemon.js';
+import { parseDaemonConfig } from '../control/config-file.js';
 import { TsvsError } from '../errors.js';
 import { replayMain } from './replay.js';
 
 const USAGE = `Usage:
+  tsvs daemon -f tsvs.conf [--socket PATH]
   tsvs replay --config FILE --in PORT=FILE.pcap [--in ...] [--out PORT=FILE.pcap ...]
 `;
+
+/** Runs until SIGTERM or SIGINT, then stops the workers and removes the socket. */
+async function daemonMain(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { file: { type: 'string', short: 'f' }, socket: { type: 'string' } },
+    strict: true,
+  });
+  if (!values.file) throw new TsvsError('TSVS_ERR_INVALID_ARG', 'daemon needs -f tsvs.conf');
+  let text: string;
+  try {
+    text = await readFile(values.file, 'utf8');
+  } catch (e) {
+    throw new TsvsError('TSVS_ERR_CONFIG', `cannot read ${values.file}: ${(e as Error).message}`);
+  }
+  let config;
+  try {
+    config = parseDaemonConfig(text, values.file);
+  } catch (e) {
+    if (e instanceof TsvsError) throw new TsvsError(e.code, `${values.file}: ${e.message}`);
+    throw e;
+  }
+  if (values.socket) config = { ...config, socket: values.socket };
+  const daemon = await Daemon.start({ config });
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await daemon.stop();
+  return 0;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
+    case 'daemon':
+      return daemonMain(rest);
     case 'replay': {
       const { values } = parseArgs({
         args: rest,

@@ -58,7 +58,7 @@ function svcKey(af: number, proto: number, w0: number, w1: number, w2: number, w
 
 export class Ipvs {
   readonly settings = new IpvsSettings();
-  readonly stats = new IpvsStats();
+  readonly stats: IpvsStats;
   readonly services: (Service | null)[] = [];
   readonly dests: (Dest | null)[] = [];
   private readonly svcByKey = new Map<number, Service[]>();
@@ -80,7 +80,9 @@ export class Ipvs {
     readonly conns: ConnTable,
     readonly worker = 0,
     readonly workers = 1,
+    stats = new IpvsStats(),
   ) {
+    this.stats = stats;
     this.xmit = new Xmit(this);
     this.expireFn = (i) => this.expire(i, false);
     stack.isVip = (af, w0, w1, w2, w3) => this.vipRefs.getW(af, w0, w1, w2, w3) !== undefined;

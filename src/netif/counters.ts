@@ -1,5 +1,5 @@
-// Per-worker counters: per-port rx/tx/kernel, and drops by reason. Plain Float64Arrays now;
-// they become SharedArrayBuffer views when workers run in threads (the control plane sums them).
+// Per-worker counters: per-port rx/tx/kernel, and drops by reason. Plain Float64Arrays, or views
+// into a SharedArrayBuffer when the engine runs in a worker thread (the control plane sums them).
 
 import { DROP_REASON_COUNT } from '../packet/drop-reason.js';
 
@@ -13,9 +13,18 @@ export const PC_DROPS = 5;
 export const PORT_COUNTERS = 6;
 export const MAX_PORTS = 64;
 
+/** Float64 slots NetCounters' two arrays need, for callers that lay them out in shared memory. */
+export const NET_COUNTER_SLOTS = DROP_REASON_COUNT + MAX_PORTS * PORT_COUNTERS;
+
 export class NetCounters {
-  readonly drops = new Float64Array(DROP_REASON_COUNT);
-  readonly port = new Float64Array(MAX_PORTS * PORT_COUNTERS);
+  readonly drops: Float64Array;
+  readonly port: Float64Array;
   /** FullNAT segments forwarded without a TOA because the header had no room. */
   toaNoRoom = 0;
+
+  /** `shared`, when given, holds both arrays (NET_COUNTER_SLOTS floats from slot `at`). */
+  constructor(shared?: Float64Array, at = 0) {
+    this.drops = shared ? shared.subarray(at, at + DROP_REASON_COUNT) : new Float64Array(DROP_REASON_COUNT);
+    this.port = shared ? shared.subarray(at + DROP_REASON_COUNT, at + NET_COUNTER_SLOTS) : new Float64Array(MAX_PORTS * PORT_COUNTERS);
+  }
 }

@@ -52,14 +52,16 @@ export class Stack {
   readonly routes = new RouteTable();
   readonly neighs = new NeighTable();
   readonly pending = new PendingPool(1024);
-  readonly counters = new NetCounters();
+  readonly counters: NetCounters;
   readonly settings: StackSettings = { forwarding: false, defaultTtl: 64 };
   /** Answers "is this a VIP?" for ARP/ND/echo; set by the IPVS layer above. */
   isVip: (af: number, w0: number, w1: number, w2: number, w3: number) => boolean = () => false;
   private readonly scratch = new Uint8Array(4096);
   private ipId = 1;
 
-  constructor(readonly sink: FrameSink, readonly clock: Clock) {}
+  constructor(readonly sink: FrameSink, readonly clock: Clock, counters = new NetCounters()) {
+    this.counters = counters;
+  }
 
   // ------------------------------------------------------------------ configuration
 

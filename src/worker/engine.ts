@@ -7,10 +7,11 @@ import { ICMP6_ECHO_REQUEST, ICMP_ECHO, ND_NEIGHBOR_ADVERT, ND_NEIGHBOR_SOLICIT 
 import { PacketInfo, l4ChecksumOk, parseFrame } from '../packet/parse.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6 } from '../packet/proto.js';
 import { AddrMap } from '../netif/addr-map.js';
-import { PC_RX_BYTES, PC_RX_PKTS, PORT_COUNTERS } from '../netif/counters.js';
+import { type NetCounters, PC_RX_BYTES, PC_RX_PKTS, PORT_COUNTERS } from '../netif/counters.js';
 import { type Clock, type FrameSink, Stack } from '../netif/stack.js';
 import { ConnTable } from '../ipvs/conn-table.js';
 import { Ipvs, V_STOLEN } from '../ipvs/ipvs.js';
+import type { IpvsStats } from '../ipvs/stats.js';
 
 export interface EngineOptions {
   /** Connection slots (DPVS conn_pool_size); fixed for the engine's life. */
@@ -18,6 +19,9 @@ export interface EngineOptions {
   /** This worker's index and the worker count, for the FullNAT local-port partition. */
   worker?: number;
   workers?: number;
+  /** Counter storage: a worker thread passes views into its SharedArrayBuffer slots. */
+  counters?: NetCounters;
+  stats?: IpvsStats;
 }
 
 export class Engine {
@@ -29,9 +33,9 @@ export class Engine {
   readonly kniHosts = new AddrMap<true>();
 
   constructor(sink: FrameSink, readonly clock: Clock, opts: EngineOptions = {}) {
-    this.stack = new Stack(sink, clock);
+    this.stack = new Stack(sink, clock, opts.counters);
     this.conns = new ConnTable(opts.connCapacity ?? 1 << 18);
-    this.ipvs = new Ipvs(this.stack, this.conns, opts.worker ?? 0, opts.workers ?? 1);
+    this.ipvs = new Ipvs(this.stack, this.conns, opts.worker ?? 0, opts.workers ?? 1, opts.stats);
   }
 
   /**

@@ -1,0 +1,195 @@
+// The daemon's config file (tsvs.conf), in the brace syntax of dpvs.conf and keepalived.conf that
+// DPVS operators already edit: `key value...` statements, `name { ... }` blocks, ! or # comments.
+
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { TsvsError } from '../errors.js';
+import { type MacAddr, parseMac } from '../packet/inet.js';
+
+/** One statement: its words, its 1-based line, and the block that follows it, if any. */
+interface Node {
+  readonly words: readonly string[];
+  readonly line: number;
+  readonly block?: readonly Node[];
+}
+
+export interface RingSettings {
+  /** TPACKET version for AF_PACKET (2: latency, 3: throughput); a placeholder until that driver lands. */
+  readonly ringVersion: 2 | 3;
+  /** Frames (slots) per ring; the memory driver uses it as its ring size (a power of two). */
+  readonly frames: number;
+  /** Largest frame a slot holds. */
+  readonly frameSize: number;
+  /** TPACKET_V3 block size and retire timeout (placeholders). */
+  readonly blockSize: number;
+  readonly retireMs: number;
+}
+
+export interface PortSettings {
+  /** The tsvs port name, as scripts use it (`dev dpdk0`). */
+  readonly name: string;
+  /** The Linux interface it drives (afpacket); informational for the memory driver. */
+  readonly iface: string;
+  /** MAC of the port; the afpacket driver will default it to the interface's own. */
+  readonly mac?: MacAddr;
+  readonly mtu: number;
+}
+
+export interface DaemonConfig {
+  readonly workers: number;
+  readonly driver: string;
+  readonly socket: string;
+  readonly connCapacity: number;
+  readonly ring: RingSettings;
+  readonly ports: readonly PortSettings[];
+  /** Absolute path of the startup script (tsip/tsvsadm lines), if any. */
+  readonly startupScript?: string;
+}
+
+export const DEFAULT_SOCKET = '/run/tsvs/tsvs.sock';
+const DEFAULT_RING: RingSettings = { ringVersion: 2, frames: 1024, frameSize: 2048, blockSize: 1 << 16, retireMs: 1 };
+
+function fail(line: number, msg: string): never {
+  throw new TsvsError('TSVS_ERR_CONFIG', `line ${line}: ${msg}`);
+}
+
+/** Splits the text into statements and blocks. */
+function tokenize(text: string): Node[] {
+  const tokens: { t: string; line: number }[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const l = raw.replace(/[!#].*$/, '');
+    for (const t of l.replace(/[{}]/g, ' $& ').split(/\s+/)) if (t) tokens.push({ t, line: i + 1 });
+  });
+  let pos = 0;
+  const parseBlock = (depth: number, openLine: number): Node[] => {
+    const nodes: Node[] = [];
+    while (pos < tokens.length) {
+      const first = tokens[pos]!;
+      if (first.t === '}') {
+        if (depth === 0) fail(first.line, "'}' without a matching '{'");
+        pos++;
+        return nodes;
+      }
+      const words: string[] = [];
+      const line = first.line;
+      while (pos < tokens.length && tokens[pos]!.line === line && tokens[pos]!.t !== '{' && tokens[pos]!.t !== '}') words.push(tokens[pos++]!.t);
+      if (words.length === 0) fail(line, "'{' must follow a block name");
+      if (pos < tokens.length && tokens[pos]!.t === '{') {
+        pos++;
+        nodes.push({ words, line, block: parseBlock(depth + 1, line) });
+      } else {
+        nodes.push({ words, line });
+      }
+    }
+    if (depth > 0) fail(openLine, "block not closed: missing '}'");
+    return nodes;
+  };
+  return parseBlock(0, 1);
+}
+
+function uint(n: Node, min: number, max: number): number {
+  const v = n.words[1];
+  if (n.words.length !== 2 || v === undefined || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    fail(n.line, `${n.words[0]} takes one number from ${min} to ${max}`);
+  }
+  return Number(v);
+}
+
+function str(n: Node): string {
+  if (n.words.length !== 2) fail(n.line, `${n.words[0]} takes one value`);
+  return n.words[1]!;
+}
+
+function block(n: Node): readonly Node[] {
+  if (!n.block || n.words.length !== 1) fail(n.line, `${n.words[0]} is a block: ${n.words[0]} { ... }`);
+  return n.block;
+}
+
+function unknown(n: Node, where: string, known: string): never {
+  return fail(n.line, `unknown ${where} setting '${n.words[0]}' (known: ${known})`);
+}
+
+/** Parses tsvs.conf; `file` resolves relative paths (the startup script) against its directory. */
+export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfig {
+  let workers = availableParallelism();
+  let driver = 'memory';
+  let socket = DEFAULT_SOCKET;
+  let connCapacity = 1 << 18;
+  let startupScript: string | undefined;
+  let ring = DEFAULT_RING;
+  const ports: PortSettings[] = [];
+  for (const top of tokenize(text)) {
+    switch (top.words[0]) {
+      case 'global_defs':
+        for (const n of block(top)) {
+          switch (n.words[0]) {
+            case 'workers': workers = uint(n, 1, 256); break;
+            case 'driver': driver = str(n); break;
+            case 'control_socket': socket = resolve(dirname(file), str(n)); break;
+            case 'conn_pool_size': connCapacity = uint(n, 1024, 1 << 26); break;
+            case 'startup_script': startupScript = resolve(dirname(file), str(n)); break;
+            default: unknown(n, 'global_defs', 'workers, driver, control_socket, conn_pool_size, startup_script');
+          }
+        }
+        break;
+      case 'netif_defs':
+        for (const n of block(top)) {
+          if (n.words[0] === 'ring') ring = parseRing(n, ring);
+          else if (n.words[0] === 'device') ports.push(parseDevice(n, ports));
+          else unknown(n, 'netif_defs', 'ring, device NAME');
+        }
+        break;
+      default:
+        unknown(top, 'top-level', 'global_defs, netif_defs');
+    }
+  }
+  return { workers, driver, socket, connCapacity, ring, ports, ...(startupScript === undefined ? {} : { startupScript }) };
+}
+
+function parseRing(n: Node, base: RingSettings): RingSettings {
+  let r = { ...base };
+  for (const s of block(n)) {
+    switch (s.words[0]) {
+      case 'ring_version': {
+        const v = uint(s, 2, 3);
+        r = { ...r, ringVersion: v === 2 ? 2 : 3 };
+        break;
+      }
+      case 'frames': {
+        const v = uint(s, 2, 1 << 20);
+        if ((v & (v - 1)) !== 0) fail(s.line, 'frames must be a power of two');
+        r = { ...r, frames: v };
+        break;
+      }
+      case 'frame_size': r = { ...r, frameSize: uint(s, 128, 65536) }; break;
+      case 'block_size': r = { ...r, blockSize: uint(s, 4096, 1 << 24) }; break;
+      case 'retire_ms': r = { ...r, retireMs: uint(s, 0, 1000) }; break;
+      default: unknown(s, 'ring', 'ring_version, frames, frame_size, block_size, retire_ms');
+    }
+  }
+  return r;
+}
+
+function parseDevice(n: Node, seen: readonly PortSettings[]): PortSettings {
+  const name = n.words[1];
+  if (n.words.length !== 2 || name === undefined || !n.block) fail(n.line, 'device NAME { interface IFNAME ... }');
+  if (seen.some((p) => p.name === name)) fail(n.line, `device ${name} declared twice`);
+  let iface: string | undefined;
+  let mac: MacAddr | undefined;
+  let mtu = 1500;
+  for (const s of n.block) {
+    switch (s.words[0]) {
+      case 'interface': iface = str(s); break;
+      case 'lladdr': {
+        const m = parseMac(str(s));
+        if (!m) fail(s.line, `bad MAC address '${s.words[1]}'`);
+        mac = m;
+        break;
+      }
+      case 'mtu': mtu = uint(s, 68, 65535); break;
+      default: unknown(s, `device ${name}`, 'interface, lladdr, mtu');
+    }
+  }
+  if (iface === undefined) fail(n.line, `device ${name} needs 'interface IFNAME' (the Linux interface it drives)`);
+  return { name, iface, mtu, ...(mac === undefined ? {} : { mac }) };
+}

@@ -1,0 +1,180 @@
+// The daemon's control plane: holds the current configuration, validates each batch on a shadow
+// engine before any worker sees it, broadcasts it, and answers the control socket. No frames here.
+
+import { readFileSync } from 'node:fs';
+import { applyCommand } from './apply.js';
+import type { Command } from './commands.js';
+import type { DaemonConfig } from './config-file.js';
+import { interimShow, isReadOnly } from './interim-show.js';
+import { type Logger, stderrLogger } from './log.js';
+import { type ScriptCommand, parseScript } from './script.js';
+import { type ControlRequest, type ControlResponse, type ControlServer, listenControl } from './socket.js';
+import { WorkerPool } from './workers.js';
+import { programOf, parseProgramArgs } from '../cli/parse/program.js';
+import type { DriverHost } from '../drivers/driver.js';
+import { MEMORY_DRIVER, MemoryRingHost } from '../drivers/memory-rings.js';
+import { ScriptError, TsvsError } from '../errors.js';
+import { formatIpPort, formatMac } from '../packet/inet.js';
+import { Engine } from '../worker/engine.js';
+
+export interface DaemonOptions {
+  readonly config: DaemonConfig;
+  /** Overrides the driver the config names (tests pass their own memory host to reach its rings). */
+  readonly driver?: DriverHost;
+  readonly log?: Logger;
+  /** Enables test-only hooks in the workers (WorkerPool.crash). */
+  readonly testHooks?: boolean;
+}
+
+/** The shadow engine's sink: it never sees traffic, so nothing is ever sent. */
+const NULL_SINK = { transmit(): void {}, toKernel(): void {} };
+/** Shadow engines carry configuration only: a small connection table is enough. */
+const SHADOW_CONNS = 1024;
+
+export function createDriver(cfg: DaemonConfig): DriverHost {
+  if (cfg.driver === MEMORY_DRIVER) return new MemoryRingHost(cfg.workers, { slots: cfg.ring.frames, frameSize: cfg.ring.frameSize });
+  throw new TsvsError('TSVS_ERR_CONFIG', `driver '${cfg.driver}' is not available (available: ${MEMORY_DRIVER}; afpacket lands with the native addon)`);
+}
+
+/** `tsip link add` lines for the ports tsvs.conf declares, so scripts can say `dev dpdk0`. */
+function portScript(cfg: DaemonConfig): string {
+  return cfg.ports.map((p, i) => {
+    // A locally administered MAC from the index until the afpacket driver reads the interface's.
+    const mac = p.mac ?? new Uint8Array([0x02, 0x75, 0x73, 0x76, 0x73, i]);
+    return `tsip link add ${p.name} lladdr ${formatMac(mac)} mtu ${p.mtu}\n`;
+  }).join('');
+}
+
+export class Daemon {
+  readonly pool: WorkerPool;
+  readonly driver: DriverHost;
+  /** Every command applied so far, in order: a restarted worker and each shadow start from it. */
+  private history: Command[] = [];
+  private version = 0;
+  /** The configuration as applied: what listings read. Replaced whole by each batch's shadow. */
+  private state: Engine;
+  /** Batches are applied one at a time, in arrival order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private server: ControlServer | null = null;
+  private readonly log: Logger;
+
+  private constructor(private readonly o: DaemonOptions) {
+    this.log = o.log ?? stderrLogger;
+    this.driver = o.driver ?? createDriver(o.config);
+    this.state = this.shadow();
+    this.pool = new WorkerPool({
+      workers: o.config.workers, driver: this.driver, connCapacity: o.config.connCapacity, log: this.log,
+      testHooks: o.testHooks ?? false, current: () => ({ version: this.version, commands: this.history }),
+    });
+  }
+
+  /** Applies the ports and the startup script, starts the workers, then opens the control socket. */
+  static async start(o: DaemonOptions): Promise<Daemon> {
+    const d = new Daemon(o);
+    d.commit(d.validate(parseScript(portScript(o.config))));
+    if (o.config.startupScript !== undefined) {
+      const file = o.config.startupScript;
+      try {
+        d.commit(d.validate(parseScript(readFileSync(file, 'utf8'))));
+      } catch (e) {
+        if (e instanceof TsvsError) throw new TsvsError(e.code, `startup script ${file}: ${e.message}`, { cause: e });
+        throw new TsvsError('TSVS_ERR_CONFIG', `cannot read startup script ${file}: ${(e as Error).message}`);
+      }
+    }
+    await d.pool.start();
+    try {
+      d.server = await listenControl(o.config.socket, (req) => d.handle(req));
+    } catch (e) {
+      await d.pool.stop();
+      throw e;
+    }
+    d.log({ level: 'info', event: 'daemon_ready', workers: o.config.workers, driver: d.driver.name, socket: o.config.socket, version: d.version });
+    return d;
+  }
+
+  get socketPath(): string {
+    return this.o.config.socket;
+  }
+
+  /** A fresh engine with the current configuration: built from the history, never shared. */
+  private shadow(): Engine {
+    const e = new Engine(NULL_SINK, { now: () => 0 }, { connCapacity: SHADOW_CONNS, worker: 0, workers: this.o.config.workers });
+    for (const c of this.history) applyCommand(e, c);
+    return e;
+  }
+
+  /** Applies the batch to a shadow copy; throws ScriptError naming the first line that fails. */
+  private validate(batch: readonly ScriptCommand[]): { engine: Engine; batch: readonly ScriptCommand[] } {
+    const engine = this.shadow();
+    for (const s of batch) {
+      try {
+        applyCommand(engine, s.command);
+      } catch (e) {
+        if (e instanceof TsvsError) throw new ScriptError(s.line, s.source, e);
+        throw e;
+      }
+    }
+    return { engine, batch };
+  }
+
+  /** Makes a validated batch the current configuration; returns its version. */
+  private commit(v: { engine: Engine; batch: readonly ScriptCommand[] }): number {
+    this.state = v.engine;
+    this.history = [...this.history, ...v.batch.map((s) => s.command)];
+    for (const s of v.batch) {
+      if (s.command.kind === 'zero') {
+        const k = s.command.svc;
+        this.pool.zeroRetired(k && `${k.proto} ${formatIpPort(k.addr, k.port)}`);
+      }
+    }
+    return ++this.version;
+  }
+
+  /** Validates, commits and broadcasts one batch; resolves once every worker has applied it. */
+  applyBatch(batch: readonly ScriptCommand[]): Promise<void> {
+    const run = async (): Promise<void> => {
+      const version = this.commit(this.validate(batch));
+      await this.pool.broadcast({ version, commands: batch.map((s) => s.command) });
+    };
+    const p = this.queue.then(run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  async handle(req: ControlRequest): Promise<ControlResponse> {
+    try {
+      if ('batch' in req) {
+        await this.applyBatch(parseScript(req.batch));
+        return { id: req.id, ok: true, output: '' };
+      }
+      return { id: req.id, ok: true, output: await this.runArgv(req.argv) };
+    } catch (e) {
+      if (e instanceof ScriptError && 'argv' in req && e.cause instanceof TsvsError) return { id: req.id, ok: false, error: e.cause.message };
+      if (e instanceof TsvsError) return { id: req.id, ok: false, error: e.message };
+      this.log({ level: 'error', event: 'control_internal_error', error: String(e), stack: (e as Error).stack });
+      return { id: req.id, ok: false, error: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+    }
+  }
+
+  private async runArgv(argv: readonly string[]): Promise<string> {
+    const [first, ...args] = argv;
+    const program = first === undefined ? undefined : programOf(first);
+    if (program === undefined) throw new TsvsError('TSVS_ERR_SYNTAX', `argv must start with tsip, tsvsadm or tsvs (or dpip, ipvsadm), got '${first ?? ''}'`);
+    const command = parseProgramArgs(program, args);
+    if (isReadOnly(command)) return interimShow(command, this.state, this.pool.totals());
+    if (command.kind === 'restore') {
+      throw new TsvsError('TSVS_ERR_INVALID_ARG', 'restore takes its rules as a batch: tsvsadm -R reads them from stdin and sends them whole');
+    }
+    await this.applyBatch([{ line: 1, source: argv.join(' '), command }]);
+    return '';
+  }
+
+  /** Stops accepting requests, stops the workers, removes the socket. */
+  async stop(): Promise<void> {
+    await this.server?.close();
+    this.server = null;
+    await this.pool.stop();
+    this.driver.close();
+    this.log({ level: 'info', event: 'daemon_stopped' });
+  }
+}

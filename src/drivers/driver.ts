@@ -1,0 +1,45 @@
+// The port driver contract: how a worker thread receives and sends frames, whatever the NIC is
+// (memory rings for tests, AF_PACKET rings later). One driver instance per worker; never per packet.
+
+import type { FrameSink } from '../netif/stack.js';
+
+/**
+ * Called once per received frame with a view into ring memory: buf[off, off+len), with at least
+ * XMIT_HEADROOM bytes before off and XMIT_TAILROOM after the frame, which the engine may rewrite
+ * in place. The view is only valid during the call (the slot is released after the burst).
+ */
+export type RxHandler = (port: number, buf: Uint8Array, off: number, len: number) => void;
+
+/**
+ * A worker's side of the driver. TX (the FrameSink half) copies into send slots and may batch;
+ * flush() hands the batch over (one kernel kick per burst on AF_PACKET).
+ */
+export interface PortDriver extends FrameSink {
+  /** Delivers up to `max` received frames, across all ports, to the handler; returns how many. */
+  rxBurst(handler: RxHandler, max: number): number;
+  /** Makes everything transmitted since the last flush visible to the other side. */
+  flush(): void;
+  /** Blocks the worker until a frame may be waiting or timeoutMs passes (idle only). */
+  wait(timeoutMs: number): void;
+  /** Frames the driver had to drop on send (ring full); the worker publishes this count. */
+  txDrops(): number;
+  close(): void;
+}
+
+/**
+ * The main thread's side of a driver: it owns the shared memory (or opens nothing, for drivers
+ * whose workers open their own sockets) and tells each worker thread how to open its half.
+ */
+export interface DriverHost {
+  readonly name: string;
+  /** What worker `index` passes to openWorkerDriver: structured-clonable (SharedArrayBuffers, numbers). */
+  workerInit(index: number): DriverInit;
+  /** Wakes worker `index` out of wait() so it sees new configuration at once (best effort). */
+  wake(index: number): void;
+  close(): void;
+}
+
+export interface DriverInit {
+  readonly driver: string;
+  readonly [k: string]: unknown;
+}

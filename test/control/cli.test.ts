@@ -1,0 +1,114 @@
+// `tsvs daemon -f tsvs.conf` as a child process, driven by the tsvsadm and tsip clients over its
+// socket; SIGTERM stops it with exit 0 and removes the socket. Only the child we started is signalled.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const CLI = join(process.cwd(), 'dist/src/cli');
+
+function run(program: string, args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = execFile(process.execPath, [join(CLI, `${program}.js`), ...args], { env }, (e, out, err) => {
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err });
+    });
+    if (stdin !== undefined) p.stdin!.end(stdin);
+  });
+}
+
+describe('tsvs daemon (child process) with the tsvsadm and tsip clients', () => {
+  let dir: string;
+  let sock: string;
+  let child: ChildProcess;
+  let stderr = '';
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tsvs-cli-'));
+    sock = join(dir, 'run', 'tsvs.sock');
+    env = { ...process.env, TSVS_SOCKET: sock };
+    writeFileSync(join(dir, 'startup.conf'), 'tsip addr add 10.0.0.100/32 dev dpdk1\ntsip route add 192.168.100.0/24 dev dpdk0\n');
+    writeFileSync(join(dir, 'tsvs.conf'), `! test daemon
+global_defs {
+    workers 2
+    driver memory
+    control_socket run/tsvs.sock     ! relative to this file
+    conn_pool_size 4096
+    startup_script startup.conf
+}
+netif_defs {
+    ring { frames 256 }
+    device dpdk0 { interface eth1 }
+    device dpdk1 {
+        interface eth2
+        lladdr 02:00:00:00:00:a1
+    }
+}
+`);
+    child = spawn(process.execPath, [join(CLI, 'tsvs.js'), 'daemon', '-f', join(dir, 'tsvs.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('"daemon_ready"')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`daemon exited early (${code}): ${stderr}`)));
+    });
+  });
+
+  after(() => {
+    if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the socket is mode 0600', () => {
+    assert.equal(statSync(sock).mode & 0o777, 0o600);
+  });
+
+  test('configuration commands succeed silently; errors go to stderr with a non-zero exit', async () => {
+    assert.deepEqual(await run('tsvsadm', ['-A', '-t', '10.0.0.100:80', '-s', 'rr'], env), { code: 0, out: '', err: '' });
+    assert.equal((await run('tsvsadm', ['-a', '-t', '10.0.0.100:80', '-r', '192.168.100.2', '-b'], env)).code, 0);
+    const dup = await run('tsvsadm', ['-A', '-t', '10.0.0.100:80', '-s', 'rr'], env);
+    assert.equal(dup.code, 1);
+    assert.match(dup.err, /^tsvsadm: Service already exists: TCP 10\.0\.0\.100:80\n$/);
+    const bad = await run('tsip', ['addr', 'add', '10.0.0.1/24', 'dev', 'nope'], env);
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /no such device: nope/);
+  });
+
+  test('listings are interim text from the daemon state and the summed counters', async () => {
+    const l = await run('tsvsadm', ['-Ln'], env);
+    assert.equal(l.code, 0);
+    assert.match(l.out, /interim/);
+    assert.match(l.out, /tcp 10\.0\.0\.100:80 rr/);
+    assert.match(l.out, /-> 192\.168\.100\.2:80 FullNat weight 1 conns 0/);
+    const links = await run('tsip', ['link', 'show'], env);
+    assert.match(links.out, /^dpdk0 mtu 1500 UP rx 0 pkts/m);
+    assert.match(links.out, /^dpdk1 mtu 1500/m);
+  });
+
+  test('tsvsadm -R applies stdin as one batch: a bad line applies nothing and is named', async () => {
+    const bad = await run('tsvsadm', ['-R'], env, '-A -u 10.0.0.100:53 -s rr\n-a -u 10.0.0.100:53 -r 192.168.100.3 -b\n-a -u 10.0.0.199:53 -r 192.168.100.3 -b\n');
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /line 3: No such service: UDP 10\.0\.0\.199:53/);
+    assert.doesNotMatch((await run('tsvsadm', ['-Ln'], env)).out, /udp/);
+    assert.equal((await run('tsvsadm', ['-R'], env, '-A -u 10.0.0.100:53 -s rr\n-a -u 10.0.0.100:53 -r 192.168.100.3 -b\n')).code, 0);
+    assert.match((await run('tsvsadm', ['-Ln'], env)).out, /udp 10\.0\.0\.100:53 rr/);
+  });
+
+  test('a client without a daemon says where it looked and exits 2', async () => {
+    const r = await run('tsip', ['link', 'show'], { ...env, TSVS_SOCKET: join(dir, 'none.sock') });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /cannot reach the tsvs daemon at .*none\.sock/);
+  });
+
+  test('SIGTERM: workers stop, the socket is removed, exit code 0', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    process.kill(child.pid!, 'SIGTERM');
+    assert.equal(await exited, 0, stderr);
+    assert.equal(existsSync(sock), false);
+    assert.match(stderr, /"daemon_stopped"/);
+  });
+});

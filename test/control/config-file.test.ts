@@ -1,0 +1,47 @@
+// tsvs.conf: the documented example parses to what it says, and mistakes are reported with
+// their line and what would have been accepted.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parseDaemonConfig } from '../../src/control/config-file.js';
+
+test('docs/examples/tsvs.conf parses to what its comments say', () => {
+  const c = parseDaemonConfig(readFileSync('docs/examples/tsvs.conf', 'utf8'), '/etc/tsvs/tsvs.conf');
+  assert.equal(c.workers, 2);
+  assert.equal(c.driver, 'memory');
+  assert.equal(c.socket, '/run/tsvs/tsvs.sock');
+  assert.equal(c.connCapacity, 262144);
+  assert.equal(c.startupScript, '/etc/tsvs/tsvs.startup');
+  assert.deepEqual(c.ring, { ringVersion: 2, frames: 1024, frameSize: 2048, blockSize: 65536, retireMs: 1 });
+  assert.deepEqual(c.ports.map((p) => [p.name, p.iface, p.mac && [...p.mac], p.mtu]), [
+    ['dpdk0', 'eth1', [2, 0, 0, 0, 0, 1], 1500],
+    ['dpdk1', 'eth2', undefined, 1500],
+  ]);
+});
+
+test('an empty file means the defaults: workers = cores, memory driver, /run/tsvs/tsvs.sock', () => {
+  const c = parseDaemonConfig('');
+  assert.ok(c.workers >= 1);
+  assert.equal(c.socket, '/run/tsvs/tsvs.sock');
+  assert.deepEqual(c.ports, []);
+  assert.equal(c.startupScript, undefined);
+});
+
+const ERRORS: [string, RegExp][] = [
+  ['global_defs {\n  threads 4\n}', /^line 2: unknown global_defs setting 'threads' \(known: workers, driver,/],
+  ['global_defs {\n  workers 0\n}', /^line 2: workers takes one number from 1 to 256/],
+  ['netif_defs {\n  device dpdk0 {\n    interface eth1\n', /^line 2: block not closed/],
+  ['netif_defs {\n  device dpdk0 {\n    lladdr 02:00\n  }\n}', /^line 3: bad MAC address '02:00'/],
+  ['netif_defs {\n  device dpdk0 {\n  }\n}', /^line 2: device dpdk0 needs 'interface IFNAME'/],
+  ['netif_defs {\n  ring { frames 1000 }\n}', /^line 2: frames must be a power of two/],
+  ['netif_defs {\n device a { interface x }\n device a { interface y }\n}', /^line 3: device a declared twice/],
+  ['}', /^line 1: '}' without a matching '{'/],
+  ['workers 2', /^line 1: unknown top-level setting 'workers'/],
+];
+
+for (const [text, re] of ERRORS) {
+  test(`rejects ${JSON.stringify(text.split('\n').slice(0, 2).join(' / '))}`, () => {
+    assert.throws(() => parseDaemonConfig(text), (e: Error) => re.test(e.message));
+  });
+}
