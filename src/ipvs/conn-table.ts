@@ -73,6 +73,7 @@ export const W_MTU = 15;
 export const W_FDATA = 16;
 /** The persistence template controlling this conn, or -1; for templates: controlled count. */
 export const W_CTL = 17;
+/** Wheel links; a free slot's W_WNEXT links the free list. */
 const W_WNEXT = 18;
 const W_WPREV = 19;
 
@@ -104,8 +105,8 @@ export class ConnTable {
   private wheelTime = 0;
   /** The tick (ms / WHEEL_TICK_MS) the clock started at: W_EXPIRES counts from it. */
   private base = 0;
-  private readonly free: Int32Array;
-  private freeTop: number;
+  /** Head of the free slots, linked through their W_WNEXT word (no separate free list). */
+  private freeHead: number;
   /** IPv6 side store: 16 words per conn that has one (c, v, l, d). */
   addr6: Int32Array;
   private free6: Int32Array;
@@ -120,9 +121,8 @@ export class ConnTable {
     this.capacity = capacity;
     this.rec = new Int32Array(capacity * CONN_WORDS);
     this.wheel = new Int32Array(WHEEL_SLOTS).fill(EMPTY);
-    this.free = new Int32Array(capacity);
-    for (let i = 0; i < capacity; i++) this.free[i] = capacity - 1 - i;
-    this.freeTop = capacity;
+    for (let i = 0; i < capacity; i++) this.rec[i * CONN_WORDS + W_WNEXT] = i + 1 < capacity ? i + 1 : EMPTY;
+    this.freeHead = capacity > 0 ? 0 : EMPTY;
     this.cap6 = 0;
     this.addr6 = new Int32Array(0);
     this.free6 = new Int32Array(0);
@@ -134,21 +134,22 @@ export class ConnTable {
   }
 
   /**
-   * Bytes held per connection slot at this capacity: the record, the free list and the slot's
-   * share of the hash table (the IPv6 side store, for IPv6 conns only, is extra).
+   * Bytes held per connection slot at this capacity: the record (free slots are linked through
+   * it) and the slot's share of the hash table (the IPv6 side store, for IPv6 conns only, is extra).
    */
   static bytesPerSlot(capacity: number): number {
-    return CONN_WORDS * 4 + 4 + (hashEntries(capacity) * 8) / capacity;
+    return CONN_WORDS * 4 + (hashEntries(capacity) * 8) / capacity;
   }
 
   // ---------------------------------------------------------------- allocation
 
   /** Takes a free slot, or -1 when the table is full. The caller fills every field. */
   alloc(v6: boolean): number {
-    if (this.freeTop === 0) return -1;
-    const i = this.free[--this.freeTop]!;
+    const i = this.freeHead;
+    if (i === EMPTY) return -1;
     const c = this.rec;
     const r = i * CONN_WORDS;
+    this.freeHead = c[r + W_WNEXT]!;
     c[r + W_FLAGS] = CONN_F_USED;
     c[r + W_CTL] = -1;
     c[r + W_NHIN] = -1;
@@ -186,7 +187,8 @@ export class ConnTable {
     const r = i * CONN_WORDS;
     if ((this.rec[r + W_FLAGS]! & CONN_F_V6) !== 0) this.free6[this.free6Top++] = this.rec[r + W_CADDR]!;
     this.rec[r + W_FLAGS] = 0;
-    this.free[this.freeTop++] = i;
+    this.rec[r + W_WNEXT] = this.freeHead;
+    this.freeHead = i;
     this.count--;
   }
 
