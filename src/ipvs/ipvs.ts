@@ -359,7 +359,8 @@ export class Ipvs {
       return V_ACCEPT;
     }
     const ct = this.conns;
-    let ent = ct.lookup(proto, pi.sW0, pi.sW1, pi.sW2, pi.sW3, pi.sport, pi.dW0, pi.dW1, pi.dW2, pi.dW3, pi.dport, false);
+    // Address words go in as int32 (small integers), not as heap numbers: see conn-table.ts.
+    let ent = ct.lookup(proto, pi.sW0 | 0, pi.sW1 | 0, pi.sW2 | 0, pi.sW3 | 0, pi.sport, pi.dW0 | 0, pi.dW1 | 0, pi.dW2 | 0, pi.dW3 | 0, pi.dport, false);
     const now = this.stack.clock.now();
     if (ent >= 0 && proto === IPPROTO_TCP && (ent & 1) === 0 && (pi.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN) {
       const i = ent >> 1;

@@ -3,8 +3,8 @@
 
 import { Drop, type DropReason } from '../packet/drop-reason.js';
 import { csumApplyDelta, csumFold, csumPartial, delta16, delta32, pseudoSum4, pseudoSum6 } from '../packet/checksum.js';
-import { ETH_P_IP, ETH_P_IPV6, readU16, readU32, writeU16, writeU32 } from '../packet/ether.js';
-import { ipv4UpdateChecksum, writeIpv4Header, writeIpv6Header } from '../packet/ip.js';
+import { ETH_P_IP, ETH_P_IPV6, readI32, readU16, readU32, writeU16, writeU32 } from '../packet/ether.js';
+import { ipv4ApplyDelta, writeIpv4Header, writeIpv6Header } from '../packet/ip.js';
 import type { PacketInfo } from '../packet/parse.js';
 import {
   IPPROTO_GRE, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, TCPOLEN_TOA4, TCPOLEN_TOA6, TCP_ACK, TCP_RST, TCP_SYN,
@@ -103,7 +103,7 @@ export class Xmit {
   }
 
   private drIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
-    const e = this.nextHop(i, 0, d.af, d.addrW0, d.addrW1, d.addrW2, d.addrW3, true);
+    const e = this.nextHop(i, 0, d.af, d.a0, d.a1, d.a2, d.a3, true);
     if (e === null) return Drop.NO_ROUTE;
     const len = pi.ipEnd - pi.l3Off;
     const mtu = this.ct.rec[i * CONN_WORDS + W_MTU]! & 0xffff;
@@ -114,7 +114,7 @@ export class Xmit {
 
   private tunIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
     const af = d.af;
-    const e = this.nextHop(i, 0, af, d.addrW0, d.addrW1, d.addrW2, d.addrW3, false);
+    const e = this.nextHop(i, 0, af, d.a0, d.a1, d.a2, d.a3, false);
     if (e === null) return Drop.NO_ROUTE;
     const stack = this.ipvs.stack;
     const buf = pi.buf;
@@ -174,7 +174,7 @@ export class Xmit {
   }
 
   private natIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
-    const e = this.nextHop(i, 0, d.af, d.addrW0, d.addrW1, d.addrW2, d.addrW3, false);
+    const e = this.nextHop(i, 0, d.af, d.a0, d.a1, d.a2, d.a3, false);
     if (e === null) return Drop.NO_ROUTE;
     const len = pi.ipEnd - pi.l3Off;
     const mtu = this.ct.rec[i * CONN_WORDS + W_MTU]! & 0xffff;
@@ -182,12 +182,13 @@ export class Xmit {
     const buf = pi.buf;
     const l3 = pi.l3Off;
     const dAddr = l3 + (pi.af === 4 ? 16 : 24);
-    let dl = rewriteAddr(buf, dAddr, pi.af, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+    const da = rewriteAddr(buf, dAddr, pi.af, d.a0, d.a1, d.a2, d.a3);
+    let dl = da;
     const np = this.ct.rec[i * CONN_WORDS + W_DLPORT]! >>> 16;
     dl += delta16(pi.dport, np);
     writeU16(buf, pi.l4Off + 2, np);
     this.fixL4Incremental(pi, dl);
-    if (pi.af === 4) ipv4UpdateChecksum(buf, l3);
+    if (pi.af === 4) ipv4ApplyDelta(buf, l3, da);
     this.send(e, buf, l3, len, pi.af, mtu);
     return Drop.NONE;
   }
@@ -202,12 +203,13 @@ export class Xmit {
     if (len > mtu && (af === 6 || pi.dontFragment)) return this.tooBig(pi, port, mtu, 0);
     const buf = pi.buf;
     const l3 = pi.l3Off;
-    let dl = rewriteAddr(buf, l3 + (af === 4 ? 12 : 8), af, ct.addrWord(i, 1, 0), ct.addrWord(i, 1, 1), ct.addrWord(i, 1, 2), ct.addrWord(i, 1, 3));
+    const da = rewriteAddr(buf, l3 + (af === 4 ? 12 : 8), af, ct.addrWord(i, 1, 0), ct.addrWord(i, 1, 1), ct.addrWord(i, 1, 2), ct.addrWord(i, 1, 3));
+    let dl = da;
     const vp = ct.rec[i * CONN_WORDS + W_CVPORT]! & 0xffff;
     dl += delta16(pi.sport, vp);
     writeU16(buf, pi.l4Off, vp);
     this.fixL4Incremental(pi, dl);
-    if (af === 4) ipv4UpdateChecksum(buf, l3);
+    if (af === 4) ipv4ApplyDelta(buf, l3, da);
     void d;
     this.send(e, buf, l3, len, af, mtu);
     return Drop.NONE;
@@ -232,7 +234,7 @@ export class Xmit {
   private fnatIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
     const ct = this.ct;
     const outAf = d.af;
-    const e = this.nextHop(i, 0, outAf, d.addrW0, d.addrW1, d.addrW2, d.addrW3, false);
+    const e = this.nextHop(i, 0, outAf, d.a0, d.a1, d.a2, d.a3, false);
     if (e === null) return Drop.NO_ROUTE;
     const buf = pi.buf;
     const c = ct.rec;
@@ -254,13 +256,13 @@ export class Xmit {
       let hdrLen = pi.tcpHdrLen;
       if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
         if ((c[r + W_FLAGS]! & CONN_F_SEQ_INIT) === 0) {
-          c[r + W_SEQDELTA] = this.isn(i) - readU32(buf, l4 + 4);
+          c[r + W_SEQDELTA] = this.isn(i) - readI32(buf, l4 + 4);
           c[r + W_FLAGS] |= CONN_F_SEQ_INIT;
         }
         if (tcpStripTimestamp(buf, l4, hdrLen)) full = true;
       }
-      const ack = readU32(buf, l4 + 8);
-      if ((flags & (TCP_SYN | TCP_RST)) === 0 && (c[r + W_FLAGS]! & CONN_F_FDATA) !== 0 && (ack | 0) === c[r + W_FDATA]) {
+      const ack = readI32(buf, l4 + 8);
+      if ((flags & (TCP_SYN | TCP_RST)) === 0 && (c[r + W_FLAGS]! & CONN_F_FDATA) !== 0 && ack === c[r + W_FDATA]) {
         // DPVS puts the client's address in every segment that still acks the RS's ISN+1:
         // the handshake ACK and the first data, so the RS's TOA module sees it whatever comes first.
         const inV6 = (c[r + W_FLAGS]! & CONN_F_IN_V6) !== 0;
@@ -281,8 +283,8 @@ export class Xmit {
           this.ipvs.stack.counters.toaNoRoom++;
         }
       }
-      const seq = readU32(buf, l4 + 4);
-      const nseq = (seq + c[r + W_SEQDELTA]!) >>> 0;
+      const seq = readI32(buf, l4 + 4);
+      const nseq = (seq + c[r + W_SEQDELTA]!) | 0;
       writeU32(buf, l4 + 4, nseq);
       dl += delta32(seq, nseq);
     }
@@ -297,13 +299,15 @@ export class Xmit {
     const la0 = ct.addrWord(i, 2, 0), la1 = ct.addrWord(i, 2, 1), la2 = ct.addrWord(i, 2, 2), la3 = ct.addrWord(i, 2, 3);
     if (nat64) {
       const tc = (readU16(buf, pi.l3Off) >> 4) & 255;
-      writeIpv4Header(buf, l3, tc, outLen, 0, true, pi.ttl, pi.l4Proto, la0, d.addrW0);
+      writeIpv4Header(buf, l3, tc, outLen, 0, true, pi.ttl, pi.l4Proto, la0, d.a0);
     } else if (outAf === 4) {
-      dl += rewriteAddr(buf, l3 + 12, 4, la0, 0, 0, 0) + rewriteAddr(buf, l3 + 16, 4, d.addrW0, 0, 0, 0);
+      const da = rewriteAddr(buf, l3 + 12, 4, la0, 0, 0, 0) + rewriteAddr(buf, l3 + 16, 4, d.a0, 0, 0, 0);
+      dl += da;
+      const oldLen = readU16(buf, l3 + 2);
       writeU16(buf, l3 + 2, outLen);
-      ipv4UpdateChecksum(buf, l3);
+      ipv4ApplyDelta(buf, l3, da + delta16(oldLen, outLen));
     } else {
-      dl += rewriteAddr(buf, l3 + 8, 6, la0, la1, la2, la3) + rewriteAddr(buf, l3 + 24, 6, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+      dl += rewriteAddr(buf, l3 + 8, 6, la0, la1, la2, la3) + rewriteAddr(buf, l3 + 24, 6, d.a0, d.a1, d.a2, d.a3);
       writeU16(buf, l3 + 4, outLen - 40);
     }
     if (full) l4FullChecksum(buf, outAf, l3, l4, l4len, pi.l4Proto);
@@ -338,12 +342,12 @@ export class Xmit {
       if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) {
         // The RS must leave room for the TOA we add to the client's segments.
         if (tcpLowerMss(buf, l4, pi.tcpHdrLen, inV6 ? TCPOLEN_TOA6 : TCPOLEN_TOA4) >= 0) full = true;
-        c[r + W_FDATA] = readU32(buf, l4 + 4) + 1;
+        c[r + W_FDATA] = (readI32(buf, l4 + 4) + 1) | 0;
         c[r + W_FLAGS] |= CONN_F_FDATA;
       }
       if ((flags & TCP_RST) === 0 || (flags & TCP_ACK) !== 0) {
-        const ack = readU32(buf, l4 + 8);
-        const nack = (ack - delta) >>> 0;
+        const ack = readI32(buf, l4 + 8);
+        const nack = (ack - delta) | 0;
         writeU32(buf, l4 + 8, nack);
         dl += delta32(ack, nack);
         if (pi.tcpHdrLen > 20 && delta !== 0) {
@@ -362,8 +366,9 @@ export class Xmit {
       const tos = buf[pi.l3Off + 1]!;
       writeIpv6Header(buf, l3, tos, 0, l4len, pi.l4Proto, pi.ttl, v0, v1, v2, v3, c0, c1, c2, c3);
     } else if (cliAf === 4) {
-      dl += rewriteAddr(buf, l3 + 12, 4, v0, 0, 0, 0) + rewriteAddr(buf, l3 + 16, 4, c0, 0, 0, 0);
-      ipv4UpdateChecksum(buf, l3);
+      const da = rewriteAddr(buf, l3 + 12, 4, v0, 0, 0, 0) + rewriteAddr(buf, l3 + 16, 4, c0, 0, 0, 0);
+      dl += da;
+      ipv4ApplyDelta(buf, l3, da);
     } else {
       dl += rewriteAddr(buf, l3 + 8, 6, v0, v1, v2, v3) + rewriteAddr(buf, l3 + 24, 6, c0, c1, c2, c3);
     }
@@ -403,17 +408,17 @@ export class Xmit {
     // (lport << 16 | dport): W_DLPORT holds them the other way round.
     h = Math.imul(h ^ ((ports << 16) | (ports >>> 16)), 0xc2b2ae35);
     h ^= h >>> 15;
-    const t = Math.floor(this.ipvs.stack.clock.now() * 15625) >>> 0; // ms -> 64 ns ticks
-    return (h + t) >>> 0;
+    const t = Math.floor(this.ipvs.stack.clock.now() * 15625) | 0; // ms -> 64 ns ticks (mod 2^32)
+    return (h + t) | 0;
   }
 }
 
 /** Writes a new address over the one at `off` and returns the checksum delta of the change. */
 export function rewriteAddr(buf: Uint8Array, off: number, af: number, w0: number, w1: number, w2: number, w3: number): number {
-  let dl = delta32(readU32(buf, off), w0);
+  let dl = delta32(readI32(buf, off), w0);
   writeU32(buf, off, w0);
   if (af === 6) {
-    dl += delta32(readU32(buf, off + 4), w1) + delta32(readU32(buf, off + 8), w2) + delta32(readU32(buf, off + 12), w3);
+    dl += delta32(readI32(buf, off + 4), w1) + delta32(readI32(buf, off + 8), w2) + delta32(readI32(buf, off + 12), w3);
     writeU32(buf, off + 4, w1);
     writeU32(buf, off + 8, w2);
     writeU32(buf, off + 12, w3);
