@@ -129,18 +129,16 @@ export class Xmit {
     const outer = inner - overhead;
     const innerProto = pi.af === 4 ? IPPROTO_IPIP : IPPROTO_IPV6;
     const outerProto = d.tunType === TUN_GRE ? IPPROTO_GRE : d.tunType === TUN_GUE ? IPPROTO_UDP : innerProto;
-    // The route's preferred source, as DPVS's rt->src; else one of the port's addresses.
-    const r = stack.routeOutput(af, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
-    const src = r !== null && r.src !== null ? r.src : stack.addrs.selectSource(e.port, d.addr);
+    if (!d.tunSrcOk || d.tunSrcGen !== stack.neighs.gen) this.tunSource(d, e.port);
     const tos = pi.af === 4 ? buf[inner + 1]! : (readU16(buf, inner) >> 4) & 255;
     // DPVS (and the kernel) copy the inner TTL/hop limit; DPVS also copies the IPv6 flow label.
     const flow = pi.af === 6 ? readU32(buf, inner) & 0xfffff : 0;
     const total = len + overhead;
     if (af === 4) {
-      writeIpv4Header(buf, outer, tos, total, this.ipId++ & 0xffff, df, pi.ttl, outerProto, src ? src.w0 : 0, d.addrW0);
+      writeIpv4Header(buf, outer, tos, total, this.ipId++ & 0xffff, df, pi.ttl, outerProto, d.tunSrc0, d.a0);
     } else {
       writeIpv6Header(buf, outer, tos, flow, total - 40, outerProto, pi.ttl,
-        src ? src.w0 : 0, src ? src.w1 : 0, src ? src.w2 : 0, src ? src.w3 : 0, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+        d.tunSrc0, d.tunSrc1, d.tunSrc2, d.tunSrc3, d.a0, d.a1, d.a2, d.a3);
     }
     const o = outer + ipHdr;
     if (d.tunType === TUN_GRE) {
@@ -171,6 +169,24 @@ export class Xmit {
     }
     this.send(e, buf, outer, total, af, mtu);
     return Drop.NONE;
+  }
+
+  /**
+   * Picks the tunnel's outer source address for dest d, reached through `port`: the route's
+   * preferred source, as DPVS's rt->src, else one of the port's addresses (0 when none). Cached
+   * in the dest until routes, addresses or neighbours change (the neighbour generation), so a
+   * tunnelled packet does not scan the address list.
+   */
+  private tunSource(d: Dest, port: number): void {
+    const stack = this.ipvs.stack;
+    const r = stack.routeOutput(d.af, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+    const src = r !== null && r.src !== null ? r.src : stack.addrs.selectSource(port, d.addr);
+    d.tunSrc0 = src !== null ? src.w0 | 0 : 0;
+    d.tunSrc1 = src !== null ? src.w1 | 0 : 0;
+    d.tunSrc2 = src !== null ? src.w2 | 0 : 0;
+    d.tunSrc3 = src !== null ? src.w3 | 0 : 0;
+    d.tunSrcGen = stack.neighs.gen;
+    d.tunSrcOk = true;
   }
 
   private natIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
