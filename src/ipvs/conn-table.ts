@@ -355,16 +355,9 @@ export class ConnTable {
     s0 |= 0; s1 |= 0; s2 |= 0; s3 |= 0; d0 |= 0; d1 |= 0; d2 |= 0; d3 |= 0;
     const ports = (sport << 16) | dport;
     const h = ConnTable.hash(proto, s0, s1, s2, s3, d0, d1, d2, d3, ports);
-    if ((s1 | s2 | s3 | d1 | d2 | d3) === 0) {
-      const ent = this.lookup4(h, proto, s0, d0, ports, template ? CONN_F_TEMPLATE : 0);
-      // An IPv6 conn whose words 1..3 are all zero (::/96-style addresses) is rare: look again.
-      if (ent >= 0 || this.cap6 === 0) return ent;
-    }
-    return this.lookup6(h, proto, s0, s1, s2, s3, d0, d1, d2, d3, ports, template ? CONN_F_TEMPLATE : 0);
-  }
-
-  /** lookup for IPv4 tuples (int32 words): the per-packet path. */
-  lookup4(h: number, proto: number, s0: number, d0: number, ports: number, want: number): number {
+    // IPv4 tuples have zero words 1..3 (so may an IPv6 one: it is then checked in the side store).
+    const v4 = (s1 | s2 | s3 | d1 | d2 | d3) === 0;
+    const want = template ? CONN_F_TEMPLATE : 0;
     const t = this.hash;
     const c = this.rec;
     const m = this.hashMask;
@@ -376,26 +369,12 @@ export class ConnTable {
       const dir = ent & 1;
       if (c[r + W_CVPORT + dir] !== ports || (c[r + W_PSM]! & 255) !== proto) continue;
       const f = c[r + W_FLAGS]!;
-      if ((f & (CONN_F_TEMPLATE | CONN_F_V6)) !== want) continue;
-      if (c[r + W_CADDR + 2 * dir] === s0 && c[r + W_VADDR + 2 * dir] === d0) return ent;
-    }
-  }
-
-  private lookup6(h: number, proto: number, s0: number, s1: number, s2: number, s3: number,
-    d0: number, d1: number, d2: number, d3: number, ports: number, want: number): number {
-    const t = this.hash;
-    const c = this.rec;
-    const m = this.hashMask;
-    const a6 = this.addr6;
-    for (let j = h & m; ; j = (j + 1) & m) {
-      const ent = t[j * 2]!;
-      if (ent === EMPTY) return -1;
-      if (t[j * 2 + 1] !== h) continue;
-      const r = (ent >> 1) * CONN_WORDS;
-      const dir = ent & 1;
-      if (c[r + W_CVPORT + dir] !== ports || (c[r + W_PSM]! & 255) !== proto) continue;
-      const f = c[r + W_FLAGS]!;
-      if ((f & (CONN_F_TEMPLATE | CONN_F_V6)) !== (want | CONN_F_V6)) continue;
+      if ((f & CONN_F_TEMPLATE) !== want) continue;
+      if ((f & CONN_F_V6) === 0) {
+        if (v4 && c[r + W_CADDR + 2 * dir] === s0 && c[r + W_VADDR + 2 * dir] === d0) return ent;
+        continue;
+      }
+      const a6 = this.addr6;
       const v = c[r + W_CADDR]! * 16;
       const sb = v + (dir === 0 ? 0 : 12);
       const db = v + (dir === 0 ? 4 : 8);
