@@ -342,7 +342,7 @@ function printNewConns(r: NewConnResult): void {
 
 function printMem(results: (MemResult | string)[]): void {
   console.log(`\nMemory per connection (UDP NAT flows; engine capacity = connection count; process.memoryUsage deltas)`);
-  console.log(`  ConnTable.bytesPerSlot() says ${ConnTable.bytesPerSlot()} bytes`);
+  console.log(`  ConnTable.bytesPerSlot(n) says ${MEM_STEPS.map((n) => `${fmt(ConnTable.bytesPerSlot(n))} bytes at ${n.toLocaleString('en')}`).join(', ')}`);
   for (const r of results) {
     if (typeof r === 'string') { console.log(`  ${r}`); continue; }
     const rss = r.rssFilled / r.n;

@@ -103,13 +103,12 @@ export function establish(env: Env, method: Method, f: number): ConnInfo {
   const ent = ct.lookup(6, c, 0, 0, 0, cp, VIP, 0, 0, 0, VPORT, false);
   if (ent < 0) throw new Error(`flow ${f}: no connection after its SYN`);
   const i = ent >> 1;
-  const b = i * 4;
-  const info = { laddr: ct.addr[b + 2]!, lport: ct.port[b + 2]!, rs: ct.addr[b + 3]!, rsPort: ct.port[b + 3]!, seqDelta: ct.seqDelta[i]! };
+  const info = { laddr: ct.addrWordU(i, 2, 0), lport: ct.port(i, 2), rs: ct.addrWordU(i, 3, 0), rsPort: ct.port(i, 3), seqDelta: ct.seqDelta(i) };
   if (method === 'fnat' || method === 'nat') {
     send(env, P_RS, tcpFields(info.rs, info.laddr, info.rsPort, info.lport, sIsn, (cIsn + 1 + info.seqDelta) >>> 0, TCP_SYN | TCP_ACK, 0));
   }
   send(env, P_CLIENT, tcpFields(c, VIP, cp, VPORT, (cIsn + 1) >>> 0, (sIsn + 1) >>> 0, TCP_ACK, 0));
-  if (ct.state[i] !== TCP_S_ESTABLISHED) throw new Error(`flow ${f}: state ${ct.state[i]} after the handshake, not ESTABLISHED`);
+  if (ct.state(i) !== TCP_S_ESTABLISHED) throw new Error(`flow ${f}: state ${ct.state(i)} after the handshake, not ESTABLISHED`);
   return info;
 }
 

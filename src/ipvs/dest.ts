@@ -35,6 +35,21 @@ export class Dest implements SchedDest {
   readonly addrW1: number;
   readonly addrW2: number;
   readonly addrW3: number;
+  /**
+   * The address words as int32, for the packet path: values above 2^31 would be heap numbers
+   * whenever they cross a call that is not inlined (garbage per packet); int32 are small ints.
+   */
+  readonly a0: number;
+  readonly a1: number;
+  readonly a2: number;
+  readonly a3: number;
+  /** Tunnels: the outer source address (int32 words), chosen on first use; see Xmit.tunSource. */
+  tunSrcOk = false;
+  tunSrcGen = 0;
+  tunSrc0 = 0;
+  tunSrc1 = 0;
+  tunSrc2 = 0;
+  tunSrc3 = 0;
   readonly port: number;
   method: number;
   weight: number;
@@ -61,6 +76,10 @@ export class Dest implements SchedDest {
     this.addrW1 = addr.w1;
     this.addrW2 = addr.w2;
     this.addrW3 = addr.w3;
+    this.a0 = addr.w0 | 0;
+    this.a1 = addr.w1 | 0;
+    this.a2 = addr.w2 | 0;
+    this.a3 = addr.w3 | 0;
     this.port = port;
     this.method = method;
     this.weight = weight;

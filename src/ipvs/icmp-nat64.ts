@@ -49,7 +49,6 @@ export function icmpNat64(ipvs: Ipvs, pi: PacketInfo, port: number, i: number, d
   const ct = ipvs.conns;
   const b = pi.buf;
   const end = pi.ipEnd;
-  const bp = i * 4;
   const w = (k: number, n: number): number => ct.addrWord(i, k, n);
   const s = scratch;
   let len: number;
@@ -69,12 +68,12 @@ export function icmpNat64(ipvs: Ipvs, pi: PacketInfo, port: number, i: number, d
     // Pseudo-header change from IPv4 (LIP, RIP) to IPv6 (CIP, VIP), then ports and sequence.
     dl += delta32(readU32(b, in3 + 12), 0) + delta32(readU32(b, in3 + 16), 0);
     for (let k = 0; k < 4; k++) dl += delta32(0, w(0, k)) + delta32(0, w(1, k));
-    dl += delta16(readU16(s, l4), ct.port[bp]!) + delta16(readU16(s, l4 + 2), ct.port[bp + 1]!);
-    writeU16(s, l4, ct.port[bp]!);
-    writeU16(s, l4 + 2, ct.port[bp + 1]!);
+    dl += delta16(readU16(s, l4), ct.port(i, 0)) + delta16(readU16(s, l4 + 2), ct.port(i, 1));
+    writeU16(s, l4, ct.port(i, 0));
+    writeU16(s, l4 + 2, ct.port(i, 1));
     if (proto === IPPROTO_TCP && quoted >= 8) {
       const seq = readU32(s, l4 + 4);
-      const ns = (seq - ct.seqDelta[i]!) >>> 0;
+      const ns = (seq - ct.seqDelta(i)) >>> 0;
       writeU32(s, l4 + 4, ns);
       dl += delta32(seq, ns);
     }
@@ -105,9 +104,9 @@ export function icmpNat64(ipvs: Ipvs, pi: PacketInfo, port: number, i: number, d
   let dl = 0;
   for (let k = 0; k < 4; k++) dl += delta32(readU32(b, in3 + 8 + 4 * k), 0) + delta32(readU32(b, in3 + 24 + 4 * k), 0);
   dl += delta32(0, w(3, 0)) + delta32(0, w(2, 0));
-  dl += delta16(readU16(s, l4), ct.port[bp + 3]!) + delta16(readU16(s, l4 + 2), ct.port[bp + 2]!);
-  writeU16(s, l4, ct.port[bp + 3]!);
-  writeU16(s, l4 + 2, ct.port[bp + 2]!);
+  dl += delta16(readU16(s, l4), ct.port(i, 3)) + delta16(readU16(s, l4 + 2), ct.port(i, 2));
+  writeU16(s, l4, ct.port(i, 3));
+  writeU16(s, l4 + 2, ct.port(i, 2));
   fixQuotedL4(s, l4, quoted, proto, dl);
   let rest = 0;
   if (tc === ((3 << 8) | 4)) rest = Math.max(68, Math.min(0xffff, readU32(b, pi.l4Off + 4) - 20));

@@ -55,7 +55,7 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
   const d = ipvs.destOf(i);
   const drop = (r: number): number => { ipvs.stack.drop(r as never, port); return V_STOLEN; };
   if (ipvs.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return drop(Drop.ICMP_MALFORMED);
-  const f = ct.flags[i]!;
+  const f = ct.flags(i);
   const nat64 = (f & CONN_F_V6) !== 0 && ((f & CONN_F_IN_V6) === 0) !== ((f & CONN_F_OUT_V6) === 0);
   const len = end - pi.l3Off;
   const st = ipvs.stats;
@@ -77,20 +77,19 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
   const w = (k: number, n: number): number => ct.addrWord(i, k, n);
   const A = af === 4 ? 12 : 8;
   const B = af === 4 ? 16 : 24;
-  const bp = i * 4;
   // New outer source/destination and inner source/destination (conn address index, -1 = keep).
   let outS = -1, outD = -1, inS: number, inD: number, inSp: number, inDp: number;
   let seqShift = 0;
   let ackShift = 0;
   if (dir === 0) {
     // From the client side about our reply (VIP:vport -> CIP:cport): towards the RS.
-    if (m === FWD_NAT) { outD = 3; inS = 3; inD = -1; inSp = ct.port[bp + 3]!; inDp = -1; }
+    if (m === FWD_NAT) { outD = 3; inS = 3; inD = -1; inSp = ct.port(i, 3); inDp = -1; }
     // FullNAT acked the client with the RS's ack less the delta: the RS must see its own ack.
-    else { outS = 2; outD = 3; inS = 3; inD = 2; inSp = ct.port[bp + 3]!; inDp = ct.port[bp + 2]!; ackShift = ct.seqDelta[i]!; }
+    else { outS = 2; outD = 3; inS = 3; inD = 2; inSp = ct.port(i, 3); inDp = ct.port(i, 2); ackShift = ct.seqDelta(i); }
   } else {
     // From the RS side about what we sent it: towards the client.
-    if (m === FWD_NAT) { outS = 1; inS = -1; inD = 1; inSp = -1; inDp = ct.port[bp + 1]!; }
-    else { outS = 1; outD = 0; inS = 0; inD = 1; inSp = ct.port[bp]!; inDp = ct.port[bp + 1]!; seqShift = ct.seqDelta[i]!; }
+    if (m === FWD_NAT) { outS = 1; inS = -1; inD = 1; inSp = -1; inDp = ct.port(i, 1); }
+    else { outS = 1; outD = 0; inS = 0; inD = 1; inSp = ct.port(i, 0); inDp = ct.port(i, 1); seqShift = ct.seqDelta(i); }
   }
   const l3 = pi.l3Off;
   if (outS >= 0) rewriteAddr(b, l3 + A, af, w(outS, 0), w(outS, 1), w(outS, 2), w(outS, 3));
@@ -172,7 +171,7 @@ function tunnelRelated(ipvs: Ipvs, pi: PacketInfo, port: number, in3: number, in
     ? ipvs.conns.lookup(oproto, readU32(b, o + 12), 0, 0, 0, readU16(b, l4), readU32(b, o + 16), 0, 0, 0, readU16(b, l4 + 2), false)
     : ipvs.conns.lookup(oproto, readU32(b, o + 8), readU32(b, o + 12), readU32(b, o + 16), readU32(b, o + 20), readU16(b, l4),
       readU32(b, o + 24), readU32(b, o + 28), readU32(b, o + 32), readU32(b, o + 36), readU16(b, l4 + 2), false);
-  if (ent < 0 || (ent & 1) !== 0 || ipvs.conns.method[ent >> 1] !== FWD_TUNNEL) return V_ACCEPT;
+  if (ent < 0 || (ent & 1) !== 0 || ipvs.conns.method(ent >> 1) !== FWD_TUNNEL) return V_ACCEPT;
   const icmp = pi.l4Off;
   const tooBig = af === 4 ? pi.icmpType === 3 && pi.icmpCode === 4 : pi.icmpType === 2;
   if (!tooBig) return V_ACCEPT;

@@ -10,7 +10,8 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FI
 import { AddrMap } from '../netif/addr-map.js';
 import type { Stack } from '../netif/stack.js';
 import {
-  CONN_F_EXPIRE_QUIESCENT, CONN_F_INACTIVE, CONN_F_NO_OUT, CONN_F_ONE_PACKET, CONN_F_TEMPLATE, ConnTable,
+  CONN_F_EXPIRE_QUIESCENT, CONN_F_INACTIVE, CONN_F_IN_V6, CONN_F_NO_OUT, CONN_F_ONE_PACKET, CONN_F_OUT_V6, CONN_F_TEMPLATE,
+  CONN_WORDS, ConnTable, W_CTL, W_CVPORT, W_DEST, W_DLPORT, W_FLAGS, W_PSM, W_TIMEOUT,
 } from './conn-table.js';
 import { Dest, FWD_DR, FWD_FNAT, FWD_TUNNEL, fwdCode, tunCode } from './dest.js';
 import { LocalAddr, laddrBucket } from './laddr.js';
@@ -360,13 +361,14 @@ export class Ipvs {
       return V_ACCEPT;
     }
     const ct = this.conns;
-    let ent = ct.lookup(proto, pi.sW0, pi.sW1, pi.sW2, pi.sW3, pi.sport, pi.dW0, pi.dW1, pi.dW2, pi.dW3, pi.dport, false);
+    // Address words go in as int32 (small integers), not as heap numbers: see conn-table.ts.
+    let ent = ct.lookup(proto, pi.sW0 | 0, pi.sW1 | 0, pi.sW2 | 0, pi.sW3 | 0, pi.sport, pi.dW0 | 0, pi.dW1 | 0, pi.dW2 | 0, pi.dW3 | 0, pi.dport, false);
     const now = this.stack.clock.now();
     if (ent >= 0 && this.overdue(ent >> 1, now)) ent = -1;
     if (ent >= 0 && proto === IPPROTO_TCP && (ent & 1) === 0 && (pi.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN) {
       const i = ent >> 1;
-      const st = ct.state[i]!;
-      const m = ct.method[i]!;
+      const st = ct.state(i);
+      const m = ct.method(i);
       // A new SYN on a closing connection: a client reusing its port. Reschedule (conn_reuse_mode).
       if ((this.settings.connReuseMode & 1) !== 0 && (st === TCP_S_TIME_WAIT || st === TCP_S_CLOSE
         || ((this.settings.connReuseMode & 2) !== 0 && st === TCP_S_FIN_WAIT && (m === FWD_DR || m === FWD_TUNNEL)))) {
@@ -392,12 +394,14 @@ export class Ipvs {
       dir = ent & 1;
       if (this.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return this.dropPkt(Drop.L4_BAD_CSUM, port);
     }
-    const d = this.dests[ct.dest[i]!]!;
+    const c = ct.rec;
+    const r = i * CONN_WORDS;
+    const d = this.dests[c[r + W_DEST]!]!;
     if (!d.available) {
       if (this.settings.expireNodestConn !== 0) this.expire(i, true);
       return this.dropPkt(Drop.DEST_GONE, port);
     }
-    if ((ct.flags[i]! & CONN_F_EXPIRE_QUIESCENT) !== 0 && d.weight === 0) {
+    if ((c[r + W_FLAGS]! & CONN_F_EXPIRE_QUIESCENT) !== 0 && d.weight === 0) {
       this.expire(i, true);
       return this.dropPkt(Drop.QUIESCENT_EXPIRED, port);
     }
@@ -416,42 +420,44 @@ export class Ipvs {
       st.svc[d.svc.id * ST_FIELDS + ST_OUTPKTS]++;
       st.svc[d.svc.id * ST_FIELDS + ST_OUTBYTES] += len;
     }
-    ct.rearm(i, now + ct.timeout[i]! * 1000);
-    const r = dir === 0 ? this.xmit.inbound(pi, port, i, d) : this.xmit.outbound(pi, port, i, d);
-    if (r !== Drop.NONE) this.dropPkt(r, port);
-    if ((ct.flags[i]! & CONN_F_ONE_PACKET) !== 0) this.expire(i, true);
+    ct.rearm(i, now + c[r + W_TIMEOUT]! * 1000);
+    const x = dir === 0 ? this.xmit.inbound(pi, port, i, d) : this.xmit.outbound(pi, port, i, d);
+    if (x !== Drop.NONE) this.dropPkt(x, port);
+    if ((c[r + W_FLAGS]! & CONN_F_ONE_PACKET) !== 0) this.expire(i, true);
     return V_STOLEN;
   }
 
   private tcpTransition(i: number, d: Dest, dir: number, flags: number): void {
-    const ct = this.conns;
-    const m = ct.method[i]!;
+    const c = this.conns.rec;
+    const r = i * CONN_WORDS;
+    const psm = c[r + W_PSM]!;
+    const m = psm >> 16;
     const table = m === FWD_DR || m === FWD_TUNNEL ? TCP_TABLE_IN_ONLY : dir === 0 ? TCP_TABLE_IN : TCP_TABLE_OUT;
-    const old = ct.state[i]!;
+    const old = (psm >> 8) & 255;
     const nw = tcpNextState(table, old, flags);
     if (nw === old) return;
-    ct.state[i] = nw;
+    c[r + W_PSM] = (psm & ~0xff00) | (nw << 8);
     const svc = d.svc;
-    ct.timeout[i] = nw === TCP_S_ESTABLISHED && svc.connTimeout > 0 ? svc.connTimeout : this.settings.tcpTimeouts[nw]!;
+    c[r + W_TIMEOUT] = nw === TCP_S_ESTABLISHED && svc.connTimeout > 0 ? svc.connTimeout : this.settings.tcpTimeouts[nw]!;
     // Active means ESTABLISHED; everything else counts as inactive (DPVS tcp_state_trans).
-    const f = ct.flags[i]!;
+    const f = c[r + W_FLAGS]!;
     if ((f & CONN_F_INACTIVE) === 0 && nw !== TCP_S_ESTABLISHED) {
       d.activeConns--;
       d.inactConns++;
-      ct.flags[i] = f | CONN_F_INACTIVE;
+      c[r + W_FLAGS] = f | CONN_F_INACTIVE;
     } else if ((f & CONN_F_INACTIVE) !== 0 && nw === TCP_S_ESTABLISHED) {
       d.activeConns++;
       d.inactConns--;
-      ct.flags[i] = f & ~CONN_F_INACTIVE;
+      c[r + W_FLAGS] = f & ~CONN_F_INACTIVE;
     }
   }
 
   private udpTransition(i: number, d: Dest, dir: number): void {
     const ct = this.conns;
-    if (dir === 1) ct.state[i] = UDP_S_NORMAL;
-    else if (ct.state[i] === UDP_S_NONE) ct.state[i] = UDP_S_ONEWAY;
+    if (dir === 1) ct.setState(i, UDP_S_NORMAL);
+    else if (ct.state(i) === UDP_S_NONE) ct.setState(i, UDP_S_ONEWAY);
     const t = d.svc.connTimeout;
-    ct.timeout[i] = t > 0 ? t : this.settings.udpTimeouts[ct.state[i]!]!;
+    ct.rec[i * CONN_WORDS + W_TIMEOUT] = t > 0 ? t : this.settings.udpTimeouts[ct.state(i)]!;
   }
 
   /**
@@ -470,14 +476,14 @@ export class Ipvs {
       const t = ct.lookup(proto, m.w0, m.w1, m.w2, m.w3, 0, pi.dW0, pi.dW1, pi.dW2, pi.dW3, tport, true);
       if (t >= 0 && !this.overdue(t >> 1, now)) {
         tmpl = t >> 1;
-        const td = this.dests[ct.dest[tmpl]!]!;
+        const td = this.dests[ct.dest(tmpl)]!;
         // ip_vs_check_template: a template to a gone (or, if asked, quiescent) dest is dropped.
         if (!td.available || (td.weight === 0 && this.settings.expireQuiescentTemplate !== 0)) {
           this.expire(tmpl, true);
           tmpl = -1;
         } else {
           d = td;
-          ct.expires[tmpl] = now + ct.timeout[tmpl]! * 1000;
+          ct.setExpires(tmpl, now + ct.timeout(tmpl) * 1000);
         }
       }
       if (tmpl < 0) {
@@ -507,20 +513,18 @@ export class Ipvs {
     const ct = this.conns;
     const t = ct.alloc(pi.af === 6);
     if (t < 0) return -1;
-    ct.flags[t] |= CONN_F_TEMPLATE | CONN_F_NO_OUT;
-    ct.proto[t] = pi.l4Proto;
-    ct.state[t] = 0;
-    ct.method[t] = d.method;
+    ct.setFlags(t, ct.flags(t) | CONN_F_TEMPLATE | CONN_F_NO_OUT);
+    ct.setProtoStateMethod(t, pi.l4Proto, 0, d.method);
     ct.setAddr(t, 0, m.w0, m.w1, m.w2, m.w3);
     ct.setAddr(t, 1, pi.dW0, pi.dW1, pi.dW2, pi.dW3);
     ct.setAddr(t, 2, 0, 0, 0, 0);
     ct.setAddr(t, 3, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
-    const b = t * 4;
-    ct.port[b] = 0; ct.port[b + 1] = tport; ct.port[b + 2] = 0; ct.port[b + 3] = d.port;
-    ct.dest[t] = d.id;
-    ct.ctl[t] = 0;
-    ct.timeout[t] = svc.persistentMs / 1000;
-    ct.expires[t] = now + svc.persistentMs;
+    ct.setPorts(t, 0, tport, 0, d.port);
+    const r = t * CONN_WORDS;
+    ct.rec[r + W_DEST] = d.id;
+    ct.rec[r + W_CTL] = 0;
+    ct.rec[r + W_TIMEOUT] = svc.persistentMs / 1000;
+    ct.setExpires(t, now + svc.persistentMs);
     d.persistConns++;
     d.refs++;
     ct.hashConn(t);
@@ -533,56 +537,36 @@ export class Ipvs {
     const v6 = pi.af === 6 || d.af === 6;
     const i = ct.alloc(v6);
     if (i < 0) { this.dropPkt(Drop.CONN_TABLE_FULL, port); return -1; }
-    const b = i * 4;
-    ct.proto[i] = pi.l4Proto;
-    ct.state[i] = 0;
-    ct.method[i] = d.method;
+    const c = ct.rec;
+    const r = i * CONN_WORDS;
+    c[r + W_PSM] = pi.l4Proto | (d.method << 16);
     ct.setAddr(i, 0, pi.sW0, pi.sW1, pi.sW2, pi.sW3);
     ct.setAddr(i, 1, pi.dW0, pi.dW1, pi.dW2, pi.dW3);
     ct.setAddr(i, 3, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
-    ct.port[b] = pi.sport;
-    ct.port[b + 1] = pi.dport;
-    ct.port[b + 3] = d.port === 0 ? pi.dport : d.port;
-    let f = ct.flags[i]! | CONN_F_INACTIVE;
-    if (pi.af === 6) f |= 0x0010;
-    if (d.af === 6) f |= 0x0020;
+    const dport = d.port === 0 ? pi.dport : d.port;
+    let lport: number;
+    let f = c[r + W_FLAGS]! | CONN_F_INACTIVE;
+    if (pi.af === 6) f |= CONN_F_IN_V6;
+    if (d.af === 6) f |= CONN_F_OUT_V6;
     if (d.method === FWD_FNAT) {
-      const n = svc.laddrs.length;
-      let lport = -1;
-      let la: LocalAddr | null = null;
-      const bucket = laddrBucket(d.addrW0, d.addrW1, d.addrW2, d.addrW3, ct.port[b + 3]!);
-      // Under rr/wrr the LIP cursor and the scheduler advance in lock step, so with as many
-      // LIPs as real servers each RS would only ever see one LIP. DPVS skips a LIP on 5% of
-      // binds at random; we skip on every 20th bind, the same rate, deterministically.
-      if (n > 1 && svc.lockstepSched && ++svc.laddrBinds % 20 === 0) svc.laddrCursor++;
-      for (let k = 0; k < n && lport < 0; k++) {
-        const cand = svc.laddrs[svc.laddrCursor++ % n]!;
-        if (cand.addr.af !== d.af) continue;
-        la = cand;
-        lport = cand.take(bucket);
-      }
-      if (lport < 0) {
-        ct.release(i);
-        this.dropPkt(la === null ? Drop.NO_LADDR : Drop.NO_LPORT, port);
-        return -1;
-      }
-      const a = la!.addr;
-      ct.setAddr(i, 2, a.w0, a.w1, a.w2, a.w3);
-      ct.port[b + 2] = lport;
+      lport = this.bindLaddr(svc, d, i, dport, port);
+      if (lport < 0) return -1;
     } else {
       // NAT replies come back to the client's own address and port; DR/TUN replies never do.
       ct.setAddr(i, 2, pi.sW0, pi.sW1, pi.sW2, pi.sW3);
-      ct.port[b + 2] = pi.sport;
+      lport = pi.sport;
       if (d.method === FWD_DR || d.method === FWD_TUNNEL) f |= CONN_F_NO_OUT;
     }
+    c[r + W_CVPORT] = (pi.sport << 16) | pi.dport;
+    c[r + W_DLPORT] = (dport << 16) | lport;
     if (svc.ops && pi.l4Proto === IPPROTO_UDP) f |= CONN_F_ONE_PACKET;
     if (svc.expireQuiescent) f |= CONN_F_EXPIRE_QUIESCENT;
-    ct.flags[i] = f;
-    ct.dest[i] = d.id;
-    ct.ctl[i] = tmpl;
-    if (tmpl >= 0) ct.ctl[tmpl]++;
-    ct.timeout[i] = this.settings.connInitTimeout;
-    ct.expires[i] = now + this.settings.connInitTimeout * 1000;
+    c[r + W_FLAGS] = f;
+    c[r + W_DEST] = d.id;
+    c[r + W_CTL] = tmpl;
+    if (tmpl >= 0) c[tmpl * CONN_WORDS + W_CTL]++;
+    c[r + W_TIMEOUT] = this.settings.connInitTimeout;
+    ct.setExpires(i, now + this.settings.connInitTimeout * 1000);
     d.inactConns++;
     d.refs++;
     d.checkOverloadOnBind();
@@ -594,33 +578,65 @@ export class Ipvs {
   }
 
   /**
+   * FullNAT: picks a LIP of the dest's family and takes a local port on it for conn i, storing
+   * the LIP. Returns the port, or -1 after releasing the slot and counting the drop.
+   */
+  private bindLaddr(svc: Service, d: Dest, i: number, dport: number, port: number): number {
+    const ct = this.conns;
+    const n = svc.laddrs.length;
+    let lport = -1;
+    let la: LocalAddr | null = null;
+    const bucket = laddrBucket(d.addrW0, d.addrW1, d.addrW2, d.addrW3, dport);
+    // Under rr/wrr the LIP cursor and the scheduler advance in lock step, so with as many
+    // LIPs as real servers each RS would only ever see one LIP. DPVS skips a LIP on 5% of
+    // binds at random; we skip on every 20th bind, the same rate, deterministically.
+    if (n > 1 && svc.lockstepSched && ++svc.laddrBinds % 20 === 0) svc.laddrCursor++;
+    for (let k = 0; k < n && lport < 0; k++) {
+      const cand = svc.laddrs[svc.laddrCursor++ % n]!;
+      if (cand.addr.af !== d.af) continue;
+      la = cand;
+      lport = cand.take(bucket);
+    }
+    if (lport < 0) {
+      ct.release(i);
+      this.dropPkt(la === null ? Drop.NO_LADDR : Drop.NO_LPORT, port);
+      return -1;
+    }
+    const a = la!.addr;
+    ct.setAddr(i, 2, a.w0, a.w1, a.w2, a.w3);
+    return lport;
+  }
+
+  /**
    * Removes a connection or template. From the timer wheel (`now` false) it is already due; a
    * template still controlling connections is re-armed instead, as the kernel does.
    */
   expire(i: number, now: boolean): void {
     const ct = this.conns;
-    const f = ct.flags[i]!;
-    if (!now && (f & CONN_F_TEMPLATE) !== 0 && ct.ctl[i]! > 0) {
+    const c = ct.rec;
+    const r = i * CONN_WORDS;
+    const f = c[r + W_FLAGS]!;
+    if (!now && (f & CONN_F_TEMPLATE) !== 0 && c[r + W_CTL]! > 0) {
       ct.unlink(i);
-      ct.expires[i] = this.stack.clock.now() + ct.timeout[i]! * 1000;
+      ct.setExpires(i, this.stack.clock.now() + c[r + W_TIMEOUT]! * 1000);
       ct.link(i);
       return;
     }
     ct.unlink(i);
     ct.unhashConn(i);
-    const d = this.dests[ct.dest[i]!]!;
+    const d = this.dests[c[r + W_DEST]!]!;
     if ((f & CONN_F_TEMPLATE) !== 0) {
       d.persistConns--;
     } else {
       if ((f & CONN_F_INACTIVE) !== 0) d.inactConns--;
       else d.activeConns--;
       d.checkOverloadOnUnbind();
-      const t = ct.ctl[i]!;
-      if (t >= 0) ct.ctl[t]--;
-      if (ct.method[i] === FWD_FNAT) {
-        const la = this.laddrs.getW(d.af, ct.addrWord(i, 2, 0), ct.addrWord(i, 2, 1), ct.addrWord(i, 2, 2), ct.addrWord(i, 2, 3));
+      const t = c[r + W_CTL]!;
+      if (t >= 0) c[t * CONN_WORDS + W_CTL]--;
+      if (ct.method(i) === FWD_FNAT) {
+        const la = this.laddrs.getW(d.af, ct.addrWordU(i, 2, 0), ct.addrWordU(i, 2, 1), ct.addrWordU(i, 2, 2), ct.addrWordU(i, 2, 3));
         if (la !== undefined) {
-          la.give(laddrBucket(d.addrW0, d.addrW1, d.addrW2, d.addrW3, ct.port[i * 4 + 3]!), ct.port[i * 4 + 2]!);
+          la.give(laddrBucket(d.addrW0, d.addrW1, d.addrW2, d.addrW3, ct.port(i, 3)), ct.port(i, 2));
           if (la.conns === 0 && !this.laddrRefs.has(la)) this.laddrs.delete(la.addr);
           else if (la.conns === 0 && this.laddrRefs.get(la) === 0) {
             this.laddrRefs.delete(la);
@@ -641,8 +657,8 @@ export class Ipvs {
    */
   overdue(i: number, now: number): boolean {
     const ct = this.conns;
-    if (ct.expires[i]! > now) return false;
-    if ((ct.flags[i]! & CONN_F_TEMPLATE) !== 0 && ct.ctl[i]! > 0) return false;
+    if (!ct.isDue(i, now)) return false;
+    if ((ct.flags(i) & CONN_F_TEMPLATE) !== 0 && ct.rec[i * CONN_WORDS + W_CTL]! > 0) return false;
     this.expire(i, true);
     return true;
   }
@@ -660,7 +676,7 @@ export class Ipvs {
   // =================================================================== listing helpers
 
   destOf(i: number): Dest {
-    return this.dests[this.conns.dest[i]!]!;
+    return this.dests[this.conns.dest(i)]!;
   }
 
   protoName(p: number): L4Proto {

@@ -3,15 +3,18 @@
 
 import { Drop, type DropReason } from '../packet/drop-reason.js';
 import { csumApplyDelta, csumFold, csumPartial, delta16, delta32, pseudoSum4, pseudoSum6 } from '../packet/checksum.js';
-import { ETH_P_IP, ETH_P_IPV6, readU16, readU32, writeU16, writeU32 } from '../packet/ether.js';
-import { ipv4UpdateChecksum, writeIpv4Header, writeIpv6Header } from '../packet/ip.js';
+import { ETH_P_IP, ETH_P_IPV6, readI32, readU16, readU32, writeU16, writeU32 } from '../packet/ether.js';
+import { ipv4ApplyDelta, writeIpv4Header, writeIpv6Header } from '../packet/ip.js';
 import type { PacketInfo } from '../packet/parse.js';
 import {
   IPPROTO_GRE, IPPROTO_IPIP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, TCPOLEN_TOA4, TCPOLEN_TOA6, TCP_ACK, TCP_RST, TCP_SYN,
 } from '../packet/proto.js';
 import { tcpCompactOptions, tcpInsertToa, tcpLowerMss, tcpShiftSack, tcpStripTimestamp } from '../packet/tcp.js';
 import type { NeighEntry } from '../netif/neigh.js';
-import { CONN_F_FDATA, CONN_F_IN_V6, CONN_F_SEQ_INIT, type ConnTable } from './conn-table.js';
+import {
+  CONN_F_FDATA, CONN_F_IN_V6, CONN_F_SEQ_INIT, CONN_WORDS, type ConnTable, W_CVPORT, W_DLPORT, W_FDATA, W_FLAGS, W_MTU,
+  W_NHGEN, W_NHIN, W_NHOUT, W_SEQDELTA,
+} from './conn-table.js';
 import { type Dest, FWD_DR, FWD_FNAT, FWD_NAT, TUN_GRE, TUN_GUE } from './dest.js';
 import type { Ipvs } from './ipvs.js';
 
@@ -36,11 +39,12 @@ export class Xmit {
    * itself on the route's port (DR: the real server must share our L2).
    */
   nextHop(i: number, dir: number, af: number, d0: number, d1: number, d2: number, d3: number, onlink: boolean): NeighEntry | null {
-    const ct = this.ct;
+    const c = this.ct.rec;
+    const r0 = i * CONN_WORDS;
     const stack = this.ipvs.stack;
     const nb = stack.neighs;
-    if (ct.nhGen[i] === nb.gen) {
-      const idx = dir === 0 ? ct.nhIn[i]! : ct.nhOut[i]!;
+    if (c[r0 + W_NHGEN] === (nb.gen | 0)) {
+      const idx = c[r0 + W_NHIN + dir]!;
       if (idx >= 0) {
         const e = nb.entries[idx];
         if (e) {
@@ -49,16 +53,19 @@ export class Xmit {
         }
       }
     } else {
-      ct.nhIn[i] = -1;
-      ct.nhOut[i] = -1;
-      ct.nhGen[i] = nb.gen;
+      c[r0 + W_NHIN] = -1;
+      c[r0 + W_NHOUT] = -1;
+      c[r0 + W_NHGEN] = nb.gen;
     }
+    // Off the cached path: conn words are int32, the stack's addresses unsigned.
+    d0 >>>= 0; d1 >>>= 0; d2 >>>= 0; d3 >>>= 0;
     const r = stack.routeOutput(af, d0, d1, d2, d3);
     if (r === null || r.scope === 'kni_host') return null;
     const v = r.via;
     const e = v !== null && !onlink ? stack.neighFor(af, r.port, v.w0, v.w1, v.w2, v.w3) : stack.neighFor(af, r.port, d0, d1, d2, d3);
     const mtu = stack.routeMtu(r);
-    if (dir === 0) { ct.nhIn[i] = e.index; ct.mtuIn[i] = mtu; } else { ct.nhOut[i] = e.index; ct.mtuOut[i] = mtu; }
+    c[r0 + W_NHIN + dir] = e.index;
+    c[r0 + W_MTU] = dir === 0 ? (c[r0 + W_MTU]! & ~0xffff) | mtu : (c[r0 + W_MTU]! & 0xffff) | (mtu << 16);
     return e;
   }
 
@@ -96,10 +103,10 @@ export class Xmit {
   }
 
   private drIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
-    const e = this.nextHop(i, 0, d.af, d.addrW0, d.addrW1, d.addrW2, d.addrW3, true);
+    const e = this.nextHop(i, 0, d.af, d.a0, d.a1, d.a2, d.a3, true);
     if (e === null) return Drop.NO_ROUTE;
     const len = pi.ipEnd - pi.l3Off;
-    const mtu = this.ct.mtuIn[i]!;
+    const mtu = this.ct.rec[i * CONN_WORDS + W_MTU]! & 0xffff;
     if (len > mtu && (pi.af === 6 || pi.dontFragment)) return this.tooBig(pi, port, mtu, 0);
     this.send(e, pi.buf, pi.l3Off, len, pi.af, mtu);
     return Drop.NONE;
@@ -107,7 +114,7 @@ export class Xmit {
 
   private tunIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
     const af = d.af;
-    const e = this.nextHop(i, 0, af, d.addrW0, d.addrW1, d.addrW2, d.addrW3, false);
+    const e = this.nextHop(i, 0, af, d.a0, d.a1, d.a2, d.a3, false);
     if (e === null) return Drop.NO_ROUTE;
     const stack = this.ipvs.stack;
     const buf = pi.buf;
@@ -116,24 +123,22 @@ export class Xmit {
     const ipHdr = af === 4 ? 20 : 40;
     const encap = d.tunType === TUN_GRE ? (d.tunCsum ? 8 : 4) : d.tunType === TUN_GUE ? 12 : 0;
     const overhead = ipHdr + encap;
-    const mtu = this.ct.mtuIn[i]!;
+    const mtu = this.ct.rec[i * CONN_WORDS + W_MTU]! & 0xffff;
     const df = pi.af === 6 || pi.dontFragment;
     if (len + overhead > mtu && (df || af === 6)) return this.tooBig(pi, port, mtu, overhead);
     const outer = inner - overhead;
     const innerProto = pi.af === 4 ? IPPROTO_IPIP : IPPROTO_IPV6;
     const outerProto = d.tunType === TUN_GRE ? IPPROTO_GRE : d.tunType === TUN_GUE ? IPPROTO_UDP : innerProto;
-    // The route's preferred source, as DPVS's rt->src; else one of the port's addresses.
-    const r = stack.routeOutput(af, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
-    const src = r !== null && r.src !== null ? r.src : stack.addrs.selectSource(e.port, d.addr);
+    if (!d.tunSrcOk || d.tunSrcGen !== stack.neighs.gen) this.tunSource(d, e.port);
     const tos = pi.af === 4 ? buf[inner + 1]! : (readU16(buf, inner) >> 4) & 255;
     // DPVS (and the kernel) copy the inner TTL/hop limit; DPVS also copies the IPv6 flow label.
     const flow = pi.af === 6 ? readU32(buf, inner) & 0xfffff : 0;
     const total = len + overhead;
     if (af === 4) {
-      writeIpv4Header(buf, outer, tos, total, this.ipId++ & 0xffff, df, pi.ttl, outerProto, src ? src.w0 : 0, d.addrW0);
+      writeIpv4Header(buf, outer, tos, total, this.ipId++ & 0xffff, df, pi.ttl, outerProto, d.tunSrc0, d.a0);
     } else {
       writeIpv6Header(buf, outer, tos, flow, total - 40, outerProto, pi.ttl,
-        src ? src.w0 : 0, src ? src.w1 : 0, src ? src.w2 : 0, src ? src.w3 : 0, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+        d.tunSrc0, d.tunSrc1, d.tunSrc2, d.tunSrc3, d.a0, d.a1, d.a2, d.a3);
     }
     const o = outer + ipHdr;
     if (d.tunType === TUN_GRE) {
@@ -166,21 +171,40 @@ export class Xmit {
     return Drop.NONE;
   }
 
+  /**
+   * Picks the tunnel's outer source address for dest d, reached through `port`: the route's
+   * preferred source, as DPVS's rt->src, else one of the port's addresses (0 when none). Cached
+   * in the dest until routes, addresses or neighbours change (the neighbour generation), so a
+   * tunnelled packet does not scan the address list.
+   */
+  private tunSource(d: Dest, port: number): void {
+    const stack = this.ipvs.stack;
+    const r = stack.routeOutput(d.af, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+    const src = r !== null && r.src !== null ? r.src : stack.addrs.selectSource(port, d.addr);
+    d.tunSrc0 = src !== null ? src.w0 | 0 : 0;
+    d.tunSrc1 = src !== null ? src.w1 | 0 : 0;
+    d.tunSrc2 = src !== null ? src.w2 | 0 : 0;
+    d.tunSrc3 = src !== null ? src.w3 | 0 : 0;
+    d.tunSrcGen = stack.neighs.gen;
+    d.tunSrcOk = true;
+  }
+
   private natIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
-    const e = this.nextHop(i, 0, d.af, d.addrW0, d.addrW1, d.addrW2, d.addrW3, false);
+    const e = this.nextHop(i, 0, d.af, d.a0, d.a1, d.a2, d.a3, false);
     if (e === null) return Drop.NO_ROUTE;
     const len = pi.ipEnd - pi.l3Off;
-    const mtu = this.ct.mtuIn[i]!;
+    const mtu = this.ct.rec[i * CONN_WORDS + W_MTU]! & 0xffff;
     if (len > mtu && (pi.af === 6 || pi.dontFragment)) return this.tooBig(pi, port, mtu, 0);
     const buf = pi.buf;
     const l3 = pi.l3Off;
     const dAddr = l3 + (pi.af === 4 ? 16 : 24);
-    let dl = rewriteAddr(buf, dAddr, pi.af, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
-    const np = this.ct.port[i * 4 + 3]!;
+    const da = rewriteAddr(buf, dAddr, pi.af, d.a0, d.a1, d.a2, d.a3);
+    let dl = da;
+    const np = this.ct.rec[i * CONN_WORDS + W_DLPORT]! >>> 16;
     dl += delta16(pi.dport, np);
     writeU16(buf, pi.l4Off + 2, np);
     this.fixL4Incremental(pi, dl);
-    if (pi.af === 4) ipv4UpdateChecksum(buf, l3);
+    if (pi.af === 4) ipv4ApplyDelta(buf, l3, da);
     this.send(e, buf, l3, len, pi.af, mtu);
     return Drop.NONE;
   }
@@ -191,16 +215,17 @@ export class Xmit {
     const e = this.nextHop(i, 1, af, ct.addrWord(i, 0, 0), ct.addrWord(i, 0, 1), ct.addrWord(i, 0, 2), ct.addrWord(i, 0, 3), false);
     if (e === null) return Drop.NO_ROUTE;
     const len = pi.ipEnd - pi.l3Off;
-    const mtu = ct.mtuOut[i]!;
+    const mtu = ct.rec[i * CONN_WORDS + W_MTU]! >>> 16;
     if (len > mtu && (af === 6 || pi.dontFragment)) return this.tooBig(pi, port, mtu, 0);
     const buf = pi.buf;
     const l3 = pi.l3Off;
-    let dl = rewriteAddr(buf, l3 + (af === 4 ? 12 : 8), af, ct.addrWord(i, 1, 0), ct.addrWord(i, 1, 1), ct.addrWord(i, 1, 2), ct.addrWord(i, 1, 3));
-    const vp = ct.port[i * 4 + 1]!;
+    const da = rewriteAddr(buf, l3 + (af === 4 ? 12 : 8), af, ct.addrWord(i, 1, 0), ct.addrWord(i, 1, 1), ct.addrWord(i, 1, 2), ct.addrWord(i, 1, 3));
+    let dl = da;
+    const vp = ct.rec[i * CONN_WORDS + W_CVPORT]! & 0xffff;
     dl += delta16(pi.sport, vp);
     writeU16(buf, pi.l4Off, vp);
     this.fixL4Incremental(pi, dl);
-    if (af === 4) ipv4UpdateChecksum(buf, l3);
+    if (af === 4) ipv4ApplyDelta(buf, l3, da);
     void d;
     this.send(e, buf, l3, len, af, mtu);
     return Drop.NONE;
@@ -225,10 +250,11 @@ export class Xmit {
   private fnatIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
     const ct = this.ct;
     const outAf = d.af;
-    const e = this.nextHop(i, 0, outAf, d.addrW0, d.addrW1, d.addrW2, d.addrW3, false);
+    const e = this.nextHop(i, 0, outAf, d.a0, d.a1, d.a2, d.a3, false);
     if (e === null) return Drop.NO_ROUTE;
     const buf = pi.buf;
-    const b = i * 4;
+    const c = ct.rec;
+    const r = i * CONN_WORDS;
     const tcp = pi.l4Proto === IPPROTO_TCP;
     const l4 = pi.l4Off;
     let l4len = pi.l4Len;
@@ -240,7 +266,7 @@ export class Xmit {
     const hdrBytes = nat64 ? outHdr : l4 - pi.l3Off;
     let full = nat64;
     let dl = 0;
-    const mtu = ct.mtuIn[i]!;
+    const mtu = ct.rec[i * CONN_WORDS + W_MTU]! & 0xffff;
     // Too big for the path: decide before anything is rewritten, so that the ICMP error quotes
     // the packet as the client sent it (the client matches it by its own sequence number).
     if (hdrBytes + l4len > mtu && (outAf === 6 || pi.dontFragment || nat64)) return this.tooBig(pi, port, mtu, 0);
@@ -248,17 +274,17 @@ export class Xmit {
       const flags = pi.tcpFlags;
       let hdrLen = pi.tcpHdrLen;
       if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
-        if ((ct.flags[i]! & CONN_F_SEQ_INIT) === 0) {
-          ct.seqDelta[i] = (this.isn(i) - readU32(buf, l4 + 4)) >>> 0;
-          ct.flags[i] |= CONN_F_SEQ_INIT;
+        if ((c[r + W_FLAGS]! & CONN_F_SEQ_INIT) === 0) {
+          c[r + W_SEQDELTA] = this.isn(i) - readI32(buf, l4 + 4);
+          c[r + W_FLAGS] |= CONN_F_SEQ_INIT;
         }
         if (tcpStripTimestamp(buf, l4, hdrLen)) full = true;
       }
-      const ack = readU32(buf, l4 + 8);
-      if ((flags & (TCP_SYN | TCP_RST)) === 0 && (ct.flags[i]! & CONN_F_FDATA) !== 0 && ack === ct.fdataSeq[i]) {
+      const ack = readI32(buf, l4 + 8);
+      if ((flags & (TCP_SYN | TCP_RST)) === 0 && (c[r + W_FLAGS]! & CONN_F_FDATA) !== 0 && ack === c[r + W_FDATA]) {
         // DPVS puts the client's address in every segment that still acks the RS's ISN+1:
         // the handshake ACK and the first data, so the RS's TOA module sees it whatever comes first.
-        const inV6 = (ct.flags[i]! & CONN_F_IN_V6) !== 0;
+        const inV6 = (c[r + W_FLAGS]! & CONN_F_IN_V6) !== 0;
         const toaLen = inV6 ? TCPOLEN_TOA6 : TCPOLEN_TOA4;
         if (hdrLen + toaLen > 60) {
           const nl = this.compact(pi, hdrLen);
@@ -268,7 +294,7 @@ export class Xmit {
         }
         const outLen = hdrBytes + l4len + toaLen;
         if (hdrLen + toaLen <= 60 && outLen <= mtu && pi.ipEnd + toaLen <= buf.length) {
-          tcpInsertToa(buf, l4, l4 + l4len, ct.port[b]!, inV6 ? 6 : 4,
+          tcpInsertToa(buf, l4, l4 + l4len, c[r + W_CVPORT]! >>> 16, inV6 ? 6 : 4,
             ct.addrWord(i, 0, 0), ct.addrWord(i, 0, 1), ct.addrWord(i, 0, 2), ct.addrWord(i, 0, 3));
           l4len += toaLen;
           full = true;
@@ -276,29 +302,31 @@ export class Xmit {
           this.ipvs.stack.counters.toaNoRoom++;
         }
       }
-      const seq = readU32(buf, l4 + 4);
-      const nseq = (seq + ct.seqDelta[i]!) >>> 0;
+      const seq = readI32(buf, l4 + 4);
+      const nseq = (seq + c[r + W_SEQDELTA]!) | 0;
       writeU32(buf, l4 + 4, nseq);
       dl += delta32(seq, nseq);
     }
     // A TOA went in only where it fitted, so the segment is still within the MTU when it must be.
     const outLen = hdrBytes + l4len;
     // Ports: client port -> local port, virtual port -> real server port.
-    const lport = ct.port[b + 2]!;
-    const dport = ct.port[b + 3]!;
+    const lport = c[r + W_DLPORT]! & 0xffff;
+    const dport = c[r + W_DLPORT]! >>> 16;
     dl += delta16(pi.sport, lport) + delta16(pi.dport, dport);
     writeU16(buf, l4, lport);
     writeU16(buf, l4 + 2, dport);
     const la0 = ct.addrWord(i, 2, 0), la1 = ct.addrWord(i, 2, 1), la2 = ct.addrWord(i, 2, 2), la3 = ct.addrWord(i, 2, 3);
     if (nat64) {
       const tc = (readU16(buf, pi.l3Off) >> 4) & 255;
-      writeIpv4Header(buf, l3, tc, outLen, 0, true, pi.ttl, pi.l4Proto, la0, d.addrW0);
+      writeIpv4Header(buf, l3, tc, outLen, 0, true, pi.ttl, pi.l4Proto, la0, d.a0);
     } else if (outAf === 4) {
-      dl += rewriteAddr(buf, l3 + 12, 4, la0, 0, 0, 0) + rewriteAddr(buf, l3 + 16, 4, d.addrW0, 0, 0, 0);
+      const da = rewriteAddr(buf, l3 + 12, 4, la0, 0, 0, 0) + rewriteAddr(buf, l3 + 16, 4, d.a0, 0, 0, 0);
+      dl += da;
+      const oldLen = readU16(buf, l3 + 2);
       writeU16(buf, l3 + 2, outLen);
-      ipv4UpdateChecksum(buf, l3);
+      ipv4ApplyDelta(buf, l3, da + delta16(oldLen, outLen));
     } else {
-      dl += rewriteAddr(buf, l3 + 8, 6, la0, la1, la2, la3) + rewriteAddr(buf, l3 + 24, 6, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+      dl += rewriteAddr(buf, l3 + 8, 6, la0, la1, la2, la3) + rewriteAddr(buf, l3 + 24, 6, d.a0, d.a1, d.a2, d.a3);
       writeU16(buf, l3 + 4, outLen - 40);
     }
     if (full) l4FullChecksum(buf, outAf, l3, l4, l4len, pi.l4Proto);
@@ -309,35 +337,36 @@ export class Xmit {
 
   private fnatOut(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
     const ct = this.ct;
-    const inV6 = (ct.flags[i]! & CONN_F_IN_V6) !== 0;
+    const c = ct.rec;
+    const r = i * CONN_WORDS;
+    const inV6 = (c[r + W_FLAGS]! & CONN_F_IN_V6) !== 0;
     const cliAf = inV6 ? 6 : 4;
     const c0 = ct.addrWord(i, 0, 0), c1 = ct.addrWord(i, 0, 1), c2 = ct.addrWord(i, 0, 2), c3 = ct.addrWord(i, 0, 3);
     const e = this.nextHop(i, 1, cliAf, c0, c1, c2, c3, false);
     if (e === null) return Drop.NO_ROUTE;
     const buf = pi.buf;
-    const b = i * 4;
     const l4 = pi.l4Off;
     const l4len = pi.l4Len;
     const nat64 = pi.af !== cliAf;
     const outHdr = cliAf === 4 ? 20 : 40;
     const l3 = nat64 ? l4 - outHdr : pi.l3Off;
-    const mtu = ct.mtuOut[i]!;
+    const mtu = ct.rec[i * CONN_WORDS + W_MTU]! >>> 16;
     const outLen = nat64 ? outHdr + l4len : pi.ipEnd - pi.l3Off;
     if (outLen > mtu && (cliAf === 6 || pi.dontFragment)) return this.tooBig(pi, port, mtu, 0);
     let full = nat64;
     let dl = 0;
     if (pi.l4Proto === IPPROTO_TCP) {
       const flags = pi.tcpFlags;
-      const delta = ct.seqDelta[i]!;
+      const delta = c[r + W_SEQDELTA]!;
       if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) {
         // The RS must leave room for the TOA we add to the client's segments.
         if (tcpLowerMss(buf, l4, pi.tcpHdrLen, inV6 ? TCPOLEN_TOA6 : TCPOLEN_TOA4) >= 0) full = true;
-        ct.fdataSeq[i] = (readU32(buf, l4 + 4) + 1) >>> 0;
-        ct.flags[i] |= CONN_F_FDATA;
+        c[r + W_FDATA] = (readI32(buf, l4 + 4) + 1) | 0;
+        c[r + W_FLAGS] |= CONN_F_FDATA;
       }
       if ((flags & TCP_RST) === 0 || (flags & TCP_ACK) !== 0) {
-        const ack = readU32(buf, l4 + 8);
-        const nack = (ack - delta) >>> 0;
+        const ack = readI32(buf, l4 + 8);
+        const nack = (ack - delta) | 0;
         writeU32(buf, l4 + 8, nack);
         dl += delta32(ack, nack);
         if (pi.tcpHdrLen > 20 && delta !== 0) {
@@ -346,8 +375,8 @@ export class Xmit {
         }
       }
     }
-    const cport = ct.port[b]!;
-    const vport = ct.port[b + 1]!;
+    const cport = c[r + W_CVPORT]! >>> 16;
+    const vport = c[r + W_CVPORT]! & 0xffff;
     dl += delta16(pi.sport, vport) + delta16(pi.dport, cport);
     writeU16(buf, l4, vport);
     writeU16(buf, l4 + 2, cport);
@@ -356,8 +385,9 @@ export class Xmit {
       const tos = buf[pi.l3Off + 1]!;
       writeIpv6Header(buf, l3, tos, 0, l4len, pi.l4Proto, pi.ttl, v0, v1, v2, v3, c0, c1, c2, c3);
     } else if (cliAf === 4) {
-      dl += rewriteAddr(buf, l3 + 12, 4, v0, 0, 0, 0) + rewriteAddr(buf, l3 + 16, 4, c0, 0, 0, 0);
-      ipv4UpdateChecksum(buf, l3);
+      const da = rewriteAddr(buf, l3 + 12, 4, v0, 0, 0, 0) + rewriteAddr(buf, l3 + 16, 4, c0, 0, 0, 0);
+      dl += da;
+      ipv4ApplyDelta(buf, l3, da);
     } else {
       dl += rewriteAddr(buf, l3 + 8, 6, v0, v1, v2, v3) + rewriteAddr(buf, l3 + 24, 6, c0, c1, c2, c3);
     }
@@ -390,23 +420,24 @@ export class Xmit {
    */
   private isn(i: number): number {
     const ct = this.ct;
-    const b = i * 4;
+    const ports = ct.rec[i * CONN_WORDS + W_DLPORT]!;
     let h = this.ipvs.settings.seqSecret | 0;
     h = Math.imul(h ^ ct.addrWord(i, 2, 0), 0x9e3779b1);
     h = Math.imul(h ^ ct.addrWord(i, 3, 0), 0x85ebca6b);
-    h = Math.imul(h ^ ((ct.port[b + 2]! << 16) | ct.port[b + 3]!), 0xc2b2ae35);
+    // (lport << 16 | dport): W_DLPORT holds them the other way round.
+    h = Math.imul(h ^ ((ports << 16) | (ports >>> 16)), 0xc2b2ae35);
     h ^= h >>> 15;
-    const t = Math.floor(this.ipvs.stack.clock.now() * 15625) >>> 0; // ms -> 64 ns ticks
-    return (h + t) >>> 0;
+    const t = Math.floor(this.ipvs.stack.clock.now() * 15625) | 0; // ms -> 64 ns ticks (mod 2^32)
+    return (h + t) | 0;
   }
 }
 
 /** Writes a new address over the one at `off` and returns the checksum delta of the change. */
 export function rewriteAddr(buf: Uint8Array, off: number, af: number, w0: number, w1: number, w2: number, w3: number): number {
-  let dl = delta32(readU32(buf, off), w0);
+  let dl = delta32(readI32(buf, off), w0);
   writeU32(buf, off, w0);
   if (af === 6) {
-    dl += delta32(readU32(buf, off + 4), w1) + delta32(readU32(buf, off + 8), w2) + delta32(readU32(buf, off + 12), w3);
+    dl += delta32(readI32(buf, off + 4), w1) + delta32(readI32(buf, off + 8), w2) + delta32(readI32(buf, off + 12), w3);
     writeU32(buf, off + 4, w1);
     writeU32(buf, off + 8, w2);
     writeU32(buf, off + 12, w3);

@@ -69,8 +69,9 @@ export class AddrTable {
 }
 
 /**
- * True when a and b agree on their first plen bits. Compares words in place: tunnelling calls
- * selectSource for every packet, and masking copies (maskIp) would allocate two objects each time.
+ * True when a and b agree on their first plen bits. Compares words in place: masking copies
+ * (maskIp) would allocate two objects per call, and tunnelling calls selectSource on its packet
+ * path whenever routes, addresses or neighbours change (Xmit.tunSource caches the answer per dest).
  */
 function samePrefix(a: IpAddr, b: IpAddr, plen: number): boolean {
   return ((a.w0 ^ b.w0) & wordMask(plen)) === 0 && ((a.w1 ^ b.w1) & wordMask(plen - 32)) === 0

@@ -22,6 +22,14 @@ export function readU32(b: Uint8Array, o: number): number {
   return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
+/**
+ * readU32 as a signed int32: the packet path keeps 32-bit words signed so that V8 holds them as
+ * small integers, not heap numbers (see docs/architecture.md, "int32 on the packet path").
+ */
+export function readI32(b: Uint8Array, o: number): number {
+  return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+}
+
 export function writeU32(b: Uint8Array, o: number, v: number): void {
   b[o] = (v >>> 24) & 255;
   b[o + 1] = (v >>> 16) & 255;

@@ -1,7 +1,8 @@
 // IPv4 and IPv6 header writers and field updates used by forwarding and encapsulation.
-// In place on frame bytes; IPv4 header checksums are recomputed (a header is at most 60 bytes).
+// In place on frame bytes; IPv4 header checksums are recomputed for new headers and updated
+// incrementally (RFC 1624) for rewritten ones.
 
-import { csumFold, csumPartial } from './checksum.js';
+import { csumApplyDelta, csumFold, csumPartial } from './checksum.js';
 import { readU16, writeU16, writeU32 } from './ether.js';
 
 /** Recomputes the IPv4 header checksum of the header at l3. */
@@ -10,6 +11,15 @@ export function ipv4UpdateChecksum(buf: Uint8Array, l3: number): void {
   buf[l3 + 10] = 0;
   buf[l3 + 11] = 0;
   writeU16(buf, l3 + 10, csumFold(csumPartial(buf, l3, ihl, 0)));
+}
+
+/**
+ * Updates the IPv4 header checksum at l3 for header fields that changed by `delta` (the sum of
+ * delta16/delta32 terms, RFC 1624): a rewrite of a header whose checksum was verified on input
+ * costs a few operations instead of a pass over the header.
+ */
+export function ipv4ApplyDelta(buf: Uint8Array, l3: number, delta: number): void {
+  writeU16(buf, l3 + 10, csumApplyDelta(readU16(buf, l3 + 10), delta));
 }
 
 /** Writes a 20-byte IPv4 header (no options) and its checksum. */

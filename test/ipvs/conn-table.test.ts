@@ -5,12 +5,12 @@ import { CONN_F_NO_OUT, ConnTable, WHEEL_TICK_MS } from '../../src/ipvs/conn-tab
 
 /** Fills conn i as an IPv4 TCP conn with the given tuple words. */
 function fill(ct: ConnTable, i: number, c: number, cp: number, v: number, vp: number, l: number, lp: number, d: number, dp: number): void {
-  ct.proto[i] = 6;
+  ct.setProtoStateMethod(i, 6, 0, 0);
   ct.setAddr(i, 0, c, 0, 0, 0);
   ct.setAddr(i, 1, v, 0, 0, 0);
   ct.setAddr(i, 2, l, 0, 0, 0);
   ct.setAddr(i, 3, d, 0, 0, 0);
-  ct.port[i * 4] = cp; ct.port[i * 4 + 1] = vp; ct.port[i * 4 + 2] = lp; ct.port[i * 4 + 3] = dp;
+  ct.setPorts(i, cp, vp, lp, dp);
 }
 
 test('both directions of a connection find it, with the direction', () => {
@@ -30,7 +30,7 @@ test('no-out connections (DR/tunnel) hash only the client side', () => {
   const ct = new ConnTable(8);
   const i = ct.alloc(false);
   fill(ct, i, 1, 2, 3, 4, 1, 2, 5, 4);
-  ct.flags[i] |= CONN_F_NO_OUT;
+  ct.setFlags(i, ct.flags(i) | CONN_F_NO_OUT);
   ct.hashConn(i);
   assert.equal(ct.lookup(6, 5, 0, 0, 0, 4, 1, 0, 0, 0, 2, false), -1);
   assert.equal(ct.lookup(6, 1, 0, 0, 0, 2, 3, 0, 0, 0, 4, false), i << 1);
@@ -41,12 +41,12 @@ test('IPv6 connections keep all four addresses in the side store', () => {
   const a = ct.alloc(true);
   const b = ct.alloc(true);
   for (const [i, x] of [[a, 1], [b, 2]] as const) {
-    ct.proto[i] = 17;
+    ct.setProtoStateMethod(i, 17, 0, 0);
     ct.setAddr(i, 0, 0x20010db8, 0, 0, x);
     ct.setAddr(i, 1, 0x20010db8, 0, 0, 0x100);
     ct.setAddr(i, 2, 0xc0a864c8, 0, 0, 0);
     ct.setAddr(i, 3, 0xc0a86402, 0, 0, 0);
-    ct.port[i * 4] = 5000; ct.port[i * 4 + 1] = 53; ct.port[i * 4 + 2] = 1025 + x; ct.port[i * 4 + 3] = 53;
+    ct.setPorts(i, 5000, 53, 1025 + x, 53);
     ct.hashConn(i);
   }
   assert.equal(ct.lookup(17, 0x20010db8, 0, 0, 2, 5000, 0x20010db8, 0, 0, 0x100, 53, false), b << 1);
@@ -54,7 +54,7 @@ test('IPv6 connections keep all four addresses in the side store', () => {
   ct.unhashConn(a);
   ct.release(a);
   const c = ct.alloc(true);
-  assert.equal(ct.addr[c * 4], ct.addr[a * 4], 'the freed v6 store slot is reused');
+  assert.equal(ct.v6Index(c), ct.v6Index(a), 'the freed v6 store slot is reused');
 });
 
 test('random churn: the table always agrees with a model (backward-shift deletion)', () => {
@@ -95,16 +95,45 @@ test('the wheel expires each connection at its time, re-filing refreshed ones', 
   const expired: [number, number][] = [];
   let now = t0;
   const expire = (i: number) => { expired.push([i, now]); ct.unlink(i); ct.release(i); };
-  const a = ct.alloc(false); ct.expires[a] = t0 + 3_000; ct.link(a);
-  const b = ct.alloc(false); ct.expires[b] = t0 + 90_000; ct.link(b);
-  const c = ct.alloc(false); ct.expires[c] = t0 + 1_000_000; ct.link(c); // beyond the wheel's span
+  const a = ct.alloc(false); ct.setExpires(a, t0 + 3_000); ct.link(a);
+  const b = ct.alloc(false); ct.setExpires(b, t0 + 90_000); ct.link(b);
+  const c = ct.alloc(false); ct.setExpires(c, t0 + 1_000_000); ct.link(c); // beyond the wheel's span
   for (now = t0; now <= t0 + 2_000; now += WHEEL_TICK_MS) ct.advance(now, expire);
   assert.equal(expired.length, 0);
-  ct.expires[a] = t0 + 5_000; // a packet refreshed it
+  ct.setExpires(a, t0 + 5_000); // a packet refreshed it
   for (; now <= t0 + 1_100_000; now += WHEEL_TICK_MS) ct.advance(now, expire);
   assert.deepEqual(expired.map(([i]) => i), [a, b, c]);
   for (const [i, at] of expired) {
     const due = i === a ? t0 + 5_000 : i === b ? t0 + 90_000 : t0 + 1_000_000;
     assert.ok(at >= due && at < due + 2 * WHEEL_TICK_MS, `conn ${i} expired at +${at - t0}, due +${due - t0}`);
   }
+});
+
+test('expiry stays exact across the base moving forward (a daemon running for weeks)', () => {
+  const ct = new ConnTable(8);
+  const day = 86_400_000;
+  const t0 = 1_700_000_000_123;
+  ct.startClock(t0);
+  const gone: number[] = [];
+  const expire = (i: number) => { gone.push(i); ct.unlink(i); ct.release(i); };
+  const long = ct.alloc(false);
+  ct.setExpires(long, t0 + 20 * day);
+  ct.link(long);
+  for (let t = t0; t <= t0 + 13 * day; t += 3_600_000) ct.advance(t, expire); // past the ~12.4-day rebase
+  assert.equal(gone.length, 0);
+  assert.equal(ct.expiresMs(long), t0 + 20 * day, 'the absolute expiry survives the rebase');
+  const now = t0 + 13 * day + 17;
+  const short = ct.alloc(false);
+  ct.setExpires(short, now + 3_000);
+  ct.link(short);
+  assert.equal(ct.isDue(short, now + 2_999), false);
+  assert.equal(ct.isDue(short, now + 3_000), true);
+  for (let t = t0 + 13 * day; t < now + 3_000; t += 50) ct.advance(t, expire);
+  assert.deepEqual(gone, [], 'not before its time');
+  // Lookups see the exact time (isDue above); the wheel reaps within one 100 ms tick of it.
+  ct.advance(now + 3_000 + WHEEL_TICK_MS, expire);
+  assert.deepEqual(gone, [short]);
+  for (let t = now; t <= t0 + 20 * day; t += 3_600_000) ct.advance(t, expire);
+  ct.advance(t0 + 20 * day, expire);
+  assert.deepEqual(gone, [short, long]);
 });

@@ -144,7 +144,7 @@ function stateOf(e: Engine, f: Flow): string | undefined {
   const p = f.proto === 'tcp' ? 6 : 17;
   const ent = e.conns.lookup(p, w0(f.cip), 0, 0, 0, f.cport, w0(VIP), 0, 0, 0, vport(f), false);
   if (ent < 0) return undefined;
-  return (f.proto === 'tcp' ? TCP_STATE_NAMES : UDP_STATE_NAMES)[e.conns.state[ent >> 1]!];
+  return (f.proto === 'tcp' ? TCP_STATE_NAMES : UDP_STATE_NAMES)[e.conns.state(ent >> 1)];
 }
 
 function dest(e: Engine, rip: string, port = 80): Dest {

@@ -103,7 +103,7 @@ export function connOf(e: Engine, proto: 'tcp' | 'udp', cip: string, cport: numb
 export function stateOf(e: Engine, proto: 'tcp' | 'udp', cip: string, cport: number, vip: string, vport: number): string {
   const i = connOf(e, proto, cip, cport, vip, vport);
   if (i < 0) return 'gone';
-  const s = e.conns.state[i]!;
+  const s = e.conns.state(i);
   return proto === 'tcp' ? TCP_STATE_NAMES[s]! : UDP_STATE_NAMES[s]!;
 }
 

@@ -198,7 +198,7 @@ export function connOf(e: Engine, f: Family, proto: 'tcp' | 'udp', cport: number
   if (ent < 0) return null;
   const i = ent >> 1;
   const names: readonly string[] = proto === 'tcp' ? TCP_STATE_NAMES : UDP_STATE_NAMES;
-  return { state: names[e.conns.state[i]!]!, timeout: e.conns.timeout[i]! };
+  return { state: names[e.conns.state(i)]!, timeout: e.conns.timeout(i) };
 }
 
 export function laddrOf(e: Engine, lip: string): LocalAddr {
