@@ -191,3 +191,54 @@ test('IP6IP6: IPv6-in-IPv6 (next header 41) with the inner packet untouched; too
   ]);
 });
 
+
+// ---- whole conversations: only the client's half passes through tsvs (INPUT-ONLY states) ----
+
+const REQ = 'GET / HTTP/1.1\r\nHost: vip\r\n\r\n';
+/** Client segments of a conversation and the state after each (the RS answers the client directly). */
+const CONVERSATION = [
+  { desc: 'SYN', tcp: { flags: 'S', seq: 7000, options: [{ kind: 'mss' as const, value: 1460 }, { kind: 'sackok' as const }] }, state: 'SYN_RECV' },
+  { desc: 'handshake ACK', tcp: { flags: 'A', seq: 7001, ack: 90001 }, state: 'TCP_EST' },
+  { desc: 'request', tcp: { flags: 'PA', seq: 7001, ack: 90001 }, data: REQ, state: 'TCP_EST' },
+  { desc: 'ACK of the response', tcp: { flags: 'A', seq: 7001 + REQ.length, ack: 95001 }, state: 'TCP_EST' },
+  { desc: 'FIN', tcp: { flags: 'FA', seq: 7001 + REQ.length, ack: 95001 }, state: 'FIN_WAIT' },
+  { desc: 'last ACK', tcp: { flags: 'A', seq: 7002 + REQ.length, ack: 95002 }, state: 'FIN_WAIT' },
+];
+const RESET = [
+  { desc: 'SYN', tcp: { flags: 'S', seq: 500 }, state: 'SYN_RECV' },
+  { desc: 'ACK', tcp: { flags: 'A', seq: 501, ack: 3001 }, state: 'TCP_EST' },
+  { desc: 'RST', tcp: { flags: 'R', seq: 501, win: 0 }, state: 'TCP_CLOSE' },
+];
+
+for (const fam of [
+  { name: 'IPIP', v6: false, config: S6, client: (id: number) => fromClient(id, true), out: (id: number) => outer4(MAC.rs1, RS1, id, true, 4), cip: CIP, vip: VIP },
+  { name: 'IP6IP6', v6: true, config: S6_V6, client: () => fromClient6(), out: () => outer6(), cip: CIP6, vip: VIP6 },
+]) {
+  test(`${fam.name}: a whole TCP conversation and a reset, each segment encapsulated untouched, states from the client's half`, () => {
+    // With S6's rr over two RS, the first connection goes to RS1 and the second to RS2 (IPv4).
+    const seg = (cport: number, id: number, s: { desc: string; tcp: object; data?: string; state: string }, to: PacketBuilder): ExactStep => {
+      const input = fam.client(id).tcp({ sport: cport, dport: 80, ...s.tcp }).payload(s.data ?? '');
+      return {
+        desc: `${fam.name} ${cport} ${s.desc}`,
+        in: { port: 'dpdk0', frame: input },
+        out: [{ port: 'dpdk0', frame: to.raw(l3(input)) }],
+        check: (e) => assert.equal(stateOf(e, 'tcp', fam.cip, cport, fam.vip, 80), s.state, `${s.desc}: state`),
+      };
+    };
+    let id = 10;
+    const steps = CONVERSATION.map((s) => { id++; return seg(44000, id, s, fam.out(id - 10)); });
+    const second = fam.v6 ? (n: number) => fam.out(n) : (n: number) => outer4(MAC.router, RS2, n, true, 4);
+    for (const s of RESET) { id++; steps.push(seg(44001, id, s, second(id - 10))); }
+    converse(fam.config, steps);
+  });
+}
+
+test('IPIP: a UDP exchange: the query is encapsulated (UDP_ONEWAY); the answer goes straight to the client', () => {
+  const q = fromClient(1, false).udp({ sport: 5300, dport: 53 }).payload('who is vip?');
+  converse(S6, [{
+    desc: 'query',
+    in: { port: 'dpdk0', frame: q },
+    out: [{ port: 'dpdk0', frame: outer4(MAC.rs1, RS1, 1, false, 4).raw(l3(q)) }],
+    check: (e) => assert.equal(stateOf(e, 'udp', CIP, 5300, VIP, 53), 'UDP_ONEWAY'),
+  }]);
+});
