@@ -49,7 +49,6 @@ export function icmpNat64(ipvs: Ipvs, pi: PacketInfo, port: number, i: number, d
   const ct = ipvs.conns;
   const b = pi.buf;
   const end = pi.ipEnd;
-  const w = (k: number, n: number): number => ct.addrWord(i, k, n);
   const s = scratch;
   let len: number;
   if (dir === 1) {
@@ -61,13 +60,13 @@ export function icmpNat64(ipvs: Ipvs, pi: PacketInfo, port: number, i: number, d
     const innerHdr = in4 - in3;
     const quoted = Math.min(end - in4, ICMP6_ERROR_MAX - 48 - 40);
     const innerPayload = readU16(b, in3 + 2) - innerHdr;
-    writeIpv6Header(s, q6, b[in3 + 1]!, 0, innerPayload, proto, b[in3 + 8]!, w(0, 0), w(0, 1), w(0, 2), w(0, 3), w(1, 0), w(1, 1), w(1, 2), w(1, 3));
+    writeIpv6Header(s, q6, b[in3 + 1]!, 0, innerPayload, proto, b[in3 + 8]!, ct.addrWord(i, 0, 0), ct.addrWord(i, 0, 1), ct.addrWord(i, 0, 2), ct.addrWord(i, 0, 3), ct.addrWord(i, 1, 0), ct.addrWord(i, 1, 1), ct.addrWord(i, 1, 2), ct.addrWord(i, 1, 3));
     s.set(b.subarray(in4, in4 + quoted), q6 + 40);
     const l4 = q6 + 40;
     let dl = 0;
     // Pseudo-header change from IPv4 (LIP, RIP) to IPv6 (CIP, VIP), then ports and sequence.
     dl += delta32(readU32(b, in3 + 12), 0) + delta32(readU32(b, in3 + 16), 0);
-    for (let k = 0; k < 4; k++) dl += delta32(0, w(0, k)) + delta32(0, w(1, k));
+    for (let k = 0; k < 4; k++) dl += delta32(0, ct.addrWord(i, 0, k)) + delta32(0, ct.addrWord(i, 1, k));
     dl += delta16(readU16(s, l4), ct.port(i, 0)) + delta16(readU16(s, l4 + 2), ct.port(i, 1));
     writeU16(s, l4, ct.port(i, 0));
     writeU16(s, l4 + 2, ct.port(i, 1));
@@ -84,9 +83,9 @@ export function icmpNat64(ipvs: Ipvs, pi: PacketInfo, port: number, i: number, d
     s[o6] = tc >> 8; s[o6 + 1] = tc & 255; writeU32(s, o6 + 4, rest);
     len = 48 + 40 + quoted;
     writeIpv6Header(s, L3, 0, 0, len - 40, IPPROTO_ICMPV6, ipvs.stack.settings.defaultTtl,
-      w(1, 0), w(1, 1), w(1, 2), w(1, 3), w(0, 0), w(0, 1), w(0, 2), w(0, 3));
+      ct.addrWord(i, 1, 0), ct.addrWord(i, 1, 1), ct.addrWord(i, 1, 2), ct.addrWord(i, 1, 3), ct.addrWord(i, 0, 0), ct.addrWord(i, 0, 1), ct.addrWord(i, 0, 2), ct.addrWord(i, 0, 3));
     icmp6UpdateChecksum(s, L3, o6, L3 + len);
-    const e = ipvs.xmit.nextHop(i, 1, 6, w(0, 0), w(0, 1), w(0, 2), w(0, 3), false);
+    const e = ipvs.xmit.nextHop(i, 1, 6, ct.addrWord(i, 0, 0), ct.addrWord(i, 0, 1), ct.addrWord(i, 0, 2), ct.addrWord(i, 0, 3), false);
     if (e === null) return Drop.NO_ROUTE;
     ipvs.stack.sendToNeigh(e, s, L3, len, 6);
     return Drop.NONE;
@@ -98,12 +97,12 @@ export function icmpNat64(ipvs: Ipvs, pi: PacketInfo, port: number, i: number, d
   const q4 = o4 + 8;
   const quoted = Math.min(end - in4, ICMP4_ERROR_MAX - 28 - 20);
   const innerPayload = readU16(b, in3 + 4) - (in4 - in3 - 40);
-  writeIpv4Header(s, q4, (readU16(b, in3) >> 4) & 255, 20 + innerPayload, 0, true, b[in3 + 7]!, proto, w(3, 0), w(2, 0));
+  writeIpv4Header(s, q4, (readU16(b, in3) >> 4) & 255, 20 + innerPayload, 0, true, b[in3 + 7]!, proto, ct.addrWord(i, 3, 0), ct.addrWord(i, 2, 0));
   s.set(b.subarray(in4, in4 + quoted), q4 + 20);
   const l4 = q4 + 20;
   let dl = 0;
   for (let k = 0; k < 4; k++) dl += delta32(readU32(b, in3 + 8 + 4 * k), 0) + delta32(readU32(b, in3 + 24 + 4 * k), 0);
-  dl += delta32(0, w(3, 0)) + delta32(0, w(2, 0));
+  dl += delta32(0, ct.addrWord(i, 3, 0)) + delta32(0, ct.addrWord(i, 2, 0));
   dl += delta16(readU16(s, l4), ct.port(i, 3)) + delta16(readU16(s, l4 + 2), ct.port(i, 2));
   writeU16(s, l4, ct.port(i, 3));
   writeU16(s, l4 + 2, ct.port(i, 2));
@@ -112,9 +111,9 @@ export function icmpNat64(ipvs: Ipvs, pi: PacketInfo, port: number, i: number, d
   if (tc === ((3 << 8) | 4)) rest = Math.max(68, Math.min(0xffff, readU32(b, pi.l4Off + 4) - 20));
   s[o4] = tc >> 8; s[o4 + 1] = tc & 255; writeU32(s, o4 + 4, rest);
   len = 28 + 20 + quoted;
-  writeIpv4Header(s, L3, 0xc0, len, 0, false, ipvs.stack.settings.defaultTtl, IPPROTO_ICMP, w(2, 0), w(3, 0));
+  writeIpv4Header(s, L3, 0xc0, len, 0, false, ipvs.stack.settings.defaultTtl, IPPROTO_ICMP, ct.addrWord(i, 2, 0), ct.addrWord(i, 3, 0));
   icmp4UpdateChecksum(s, o4, L3 + len);
-  const e = ipvs.xmit.nextHop(i, 0, 4, w(3, 0), 0, 0, 0, false);
+  const e = ipvs.xmit.nextHop(i, 0, 4, ct.addrWord(i, 3, 0), 0, 0, 0, false);
   if (e === null) return Drop.NO_ROUTE;
   ipvs.stack.sendToNeigh(e, s, L3, len, 4);
   return Drop.NONE;

@@ -53,8 +53,7 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
   const i = ent >> 1;
   const dir = ent & 1;
   const d = ipvs.destOf(i);
-  const drop = (r: number): number => { ipvs.stack.drop(r as never, port); return V_STOLEN; };
-  if (ipvs.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return drop(Drop.ICMP_MALFORMED);
+  if (ipvs.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return dropped(ipvs, Drop.ICMP_MALFORMED, port);
   const f = ct.flags(i);
   const nat64 = (f & CONN_F_V6) !== 0 && ((f & CONN_F_IN_V6) === 0) !== ((f & CONN_F_OUT_V6) === 0);
   const len = end - pi.l3Off;
@@ -65,7 +64,7 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
   st.svc[d.svc.id * ST_FIELDS + (dir === 0 ? ST_INBYTES : ST_OUTBYTES)] += len;
   if (nat64) {
     const r = icmpNat64(ipvs, pi, port, i, dir, in3, in4, proto);
-    return r === Drop.NONE ? V_STOLEN : drop(r);
+    return r === Drop.NONE ? V_STOLEN : dropped(ipvs, r, port);
   }
   const m = d.method;
   if (dir === 0 && (m === FWD_DR || m === FWD_TUNNEL)) {
@@ -73,8 +72,7 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
     if (r !== Drop.NONE) ipvs.stack.drop(r, port);
     return V_STOLEN;
   }
-  if (dir === 1 && m !== FWD_NAT && m !== FWD_FNAT) return drop(Drop.UNSUPPORTED);
-  const w = (k: number, n: number): number => ct.addrWord(i, k, n);
+  if (dir === 1 && m !== FWD_NAT && m !== FWD_FNAT) return dropped(ipvs, Drop.UNSUPPORTED, port);
   const A = af === 4 ? 12 : 8;
   const B = af === 4 ? 16 : 24;
   // New outer source/destination and inner source/destination (conn address index, -1 = keep).
@@ -92,11 +90,11 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
     else { outS = 1; outD = 0; inS = 0; inD = 1; inSp = ct.port(i, 0); inDp = ct.port(i, 1); seqShift = ct.seqDelta(i); }
   }
   const l3 = pi.l3Off;
-  if (outS >= 0) rewriteAddr(b, l3 + A, af, w(outS, 0), w(outS, 1), w(outS, 2), w(outS, 3));
-  if (outD >= 0) rewriteAddr(b, l3 + B, af, w(outD, 0), w(outD, 1), w(outD, 2), w(outD, 3));
+  if (outS >= 0) rewriteAddr(b, l3 + A, af, ct.addrWord(i, outS, 0), ct.addrWord(i, outS, 1), ct.addrWord(i, outS, 2), ct.addrWord(i, outS, 3));
+  if (outD >= 0) rewriteAddr(b, l3 + B, af, ct.addrWord(i, outD, 0), ct.addrWord(i, outD, 1), ct.addrWord(i, outD, 2), ct.addrWord(i, outD, 3));
   let dl = 0;
-  if (inS >= 0) dl += rewriteAddr(b, in3 + A, af, w(inS, 0), w(inS, 1), w(inS, 2), w(inS, 3));
-  if (inD >= 0) dl += rewriteAddr(b, in3 + B, af, w(inD, 0), w(inD, 1), w(inD, 2), w(inD, 3));
+  if (inS >= 0) dl += rewriteAddr(b, in3 + A, af, ct.addrWord(i, inS, 0), ct.addrWord(i, inS, 1), ct.addrWord(i, inS, 2), ct.addrWord(i, inS, 3));
+  if (inD >= 0) dl += rewriteAddr(b, in3 + B, af, ct.addrWord(i, inD, 0), ct.addrWord(i, inD, 1), ct.addrWord(i, inD, 2), ct.addrWord(i, inD, 3));
   if (inSp >= 0) { dl += delta16(sport, inSp); writeU16(b, in4, inSp); }
   if (inDp >= 0) { dl += delta16(dport, inDp); writeU16(b, in4 + 2, inDp); }
   if (proto === IPPROTO_TCP && seqShift !== 0) {
@@ -125,8 +123,8 @@ export function icmpRelated(ipvs: Ipvs, pi: PacketInfo, port: number): number {
     icmp6UpdateChecksum(b, l3, pi.l4Off, end);
   }
   const t = dir === 0 ? 3 : 0;
-  const e = ipvs.xmit.nextHop(i, dir, af, w(t, 0), w(t, 1), w(t, 2), w(t, 3), m === FWD_DR);
-  if (e === null) return drop(Drop.NO_ROUTE);
+  const e = ipvs.xmit.nextHop(i, dir, af, ct.addrWord(i, t, 0), ct.addrWord(i, t, 1), ct.addrWord(i, t, 2), ct.addrWord(i, t, 3), m === FWD_DR);
+  if (e === null) return dropped(ipvs, Drop.NO_ROUTE, port);
   ipvs.stack.sendToNeigh(e, b, l3, len, af);
   return V_STOLEN;
 }
@@ -185,5 +183,11 @@ function tunnelRelated(ipvs: Ipvs, pi: PacketInfo, port: number, in3: number, in
     : ip6(readU32(b, o + 24), readU32(b, o + 28), readU32(b, o + 32), readU32(b, o + 36));
   if (af === 4) stack.icmpErrorQuoting(4, b, o, end - o, vip, 3, 4, inner & 0xffff, port);
   else stack.icmpErrorQuoting(6, b, o, end - o, vip, 2, 0, inner, port);
+  return V_STOLEN;
+}
+
+/** Counts a drop and tells the caller the packet was consumed. */
+function dropped(ipvs: Ipvs, reason: number, port: number): number {
+  ipvs.stack.drop(reason as never, port);
   return V_STOLEN;
 }
