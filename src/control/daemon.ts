@@ -76,25 +76,32 @@ export class Daemon {
   /** Applies the ports and the startup script, starts the workers, then opens the control socket. */
   static async start(o: DaemonOptions): Promise<Daemon> {
     const d = new Daemon(o);
-    d.commit(d.validate(parseScript(portScript(o.config, d.driver))));
-    if (o.config.startupScript !== undefined) {
-      const file = o.config.startupScript;
-      try {
-        d.commit(d.validate(parseScript(readFileSync(file, 'utf8'))));
-      } catch (e) {
-        if (e instanceof TsvsError) throw new TsvsError(e.code, `startup script ${file}: ${e.message}`, { cause: e });
-        throw new TsvsError('TSVS_ERR_CONFIG', `cannot read startup script ${file}: ${(e as Error).message}`);
-      }
-    }
-    await d.pool.start();
     try {
-      d.server = await listenControl(o.config.socket, (req) => d.handle(req));
+      d.commit(d.validate(parseScript(portScript(o.config, d.driver))));
+      if (o.config.startupScript !== undefined) d.runStartupScript(o.config.startupScript);
+      await d.pool.start();
+      try {
+        d.server = await listenControl(o.config.socket, (req) => d.handle(req));
+      } catch (e) {
+        await d.pool.stop();
+        throw e;
+      }
     } catch (e) {
-      await d.pool.stop();
+      // The driver may have changed the host (afpacket's takeover): give it back.
+      d.driver.close();
       throw e;
     }
     d.log({ level: 'info', event: 'daemon_ready', workers: o.config.workers, driver: d.driver.name, socket: o.config.socket, version: d.version });
     return d;
+  }
+
+  private runStartupScript(file: string): void {
+    try {
+      this.commit(this.validate(parseScript(readFileSync(file, 'utf8'))));
+    } catch (e) {
+      if (e instanceof TsvsError) throw new TsvsError(e.code, `startup script ${file}: ${e.message}`, { cause: e });
+      throw new TsvsError('TSVS_ERR_CONFIG', `cannot read startup script ${file}: ${(e as Error).message}`);
+    }
   }
 
   get socketPath(): string {

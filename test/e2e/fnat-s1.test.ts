@@ -21,7 +21,8 @@ const S1 = [
   'tsvsadm -a -t 10.0.0.100:80 -r 192.168.100.3 -b',
   'tsvsadm --add-laddr -z 192.168.100.200 -t 10.0.0.100:80 -F dpdk0',
 ];
-const BIG = 10 << 20;
+/** The issue's size: 100 MB each way (about a second per direction on veth). */
+const BIG = 100 << 20;
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 describe('S1: FullNAT two-arm through tsvs daemon (afpacket)', { skip, timeout: 180_000 }, () => {
@@ -82,5 +83,12 @@ describe('S1: FullNAT two-arm through tsvs daemon (afpacket)', { skip, timeout: 
     const out = lab.sh(lab.ns.client, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.0.0.100');
     assert.match(out, /3 received/);
     assert.equal(lab.sh(lab.ns.lb, 'ip', '-br', 'addr', 'show', 'dev', lab.wan).includes('10.0.0.100'), false);
+  });
+
+  test('the interfaces are taken over while tsvs runs and given back on SIGTERM', async () => {
+    const arpIgnore = (): string => lab.sh(lab.ns.lb, 'sysctl', '-n', `net.ipv4.conf.${lab.wan}.arp_ignore`).trim();
+    assert.equal(arpIgnore(), '8');
+    assert.equal(await lab.stopDaemon(), 0);
+    assert.equal(arpIgnore(), '0');
   });
 });

@@ -32,6 +32,7 @@ export class S1Lab {
   readonly lan = `l${this.tag}`;
   readonly socket = join(this.dir, 'tsvs.sock');
   daemonLog = '';
+  private daemon: ChildProcess | null = null;
   private readonly children: ChildProcess[] = [];
   private readonly nses: string[] = [];
   private readonly onExit = (): void => this.destroySync();
@@ -144,6 +145,7 @@ netif_defs {
 }
 `);
     const child = this.spawn(this.ns.lb, process.execPath, [CLI('tsvs'), 'daemon', '-f', conf]);
+    this.daemon = child;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`tsvs daemon not ready after ${timeoutMs} ms:\n${this.daemonLog}`)), timeoutMs);
       child.stderr!.setEncoding('utf8').on('data', (d: string) => {
@@ -157,6 +159,16 @@ netif_defs {
         clearTimeout(timer);
         reject(new Error(`tsvs daemon exited (${code}):\n${this.daemonLog}`));
       });
+    });
+  }
+
+  /** SIGTERM to the daemon; resolves with its exit code. */
+  stopDaemon(): Promise<number | null> {
+    const c = this.daemon;
+    if (!c || c.exitCode !== null) return Promise.resolve(c?.exitCode ?? null);
+    return new Promise((resolve) => {
+      c.once('exit', (code) => resolve(code));
+      c.kill('SIGTERM');
     });
   }
 
