@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (tshark to check our captures, scapy to check
-# the builder's scapy expressions, iproute2 and ethtool for the AF_PACKET namespace tests).
+# the builder's scapy expressions, iproute2 and ethtool for the AF_PACKET namespace tests, nginx,
+# curl and ping for the end-to-end tests' real servers and client).
 # Runs as the `pretest` step; does nothing when everything is already present.
 set -euo pipefail
 need=()
@@ -8,6 +9,10 @@ command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # ethtool lives in /usr/sbin, which a non-root PATH may lack.
 { command -v ethtool || [ -x /usr/sbin/ethtool ] || [ -x /sbin/ethtool ]; } >/dev/null 2>&1 || need+=(ethtool)
+# nginx lives in /usr/sbin too.
+{ command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || need+=(nginx)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+{ command -v ping || [ -x /usr/bin/ping ] || [ -x /bin/ping ]; } >/dev/null 2>&1 || need+=(iputils-ping)
 # A pyenv python3 may shadow Debian's, which is where python3-scapy lands.
 { python3 -c 'import scapy' || /usr/bin/python3 -c 'import scapy'; } >/dev/null 2>&1 || need+=(python3-scapy)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

@@ -14,13 +14,13 @@ interface Node {
 }
 
 export interface RingSettings {
-  /** TPACKET version for AF_PACKET (2: latency, 3: throughput); a placeholder until that driver lands. */
+  /** TPACKET version for AF_PACKET (2: latency, 3: throughput). */
   readonly ringVersion: 2 | 3;
-  /** Frames (slots) per ring; the memory driver uses it as its ring size (a power of two). */
+  /** Frames (slots) per ring, RX and TX alike (a power of two). */
   readonly frames: number;
   /** Largest frame a slot holds. */
   readonly frameSize: number;
-  /** TPACKET_V3 block size and retire timeout (placeholders). */
+  /** TPACKET_V3 block size and retire timeout (V2 rings are laid out in blocks of this size too). */
   readonly blockSize: number;
   readonly retireMs: number;
 }
@@ -30,9 +30,10 @@ export interface PortSettings {
   readonly name: string;
   /** The Linux interface it drives (afpacket); informational for the memory driver. */
   readonly iface: string;
-  /** MAC of the port; the afpacket driver will default it to the interface's own. */
+  /** MAC of the port; the afpacket driver defaults it to the interface's own. */
   readonly mac?: MacAddr;
-  readonly mtu: number;
+  /** Unset: the interface's own MTU (afpacket) or 1500 (memory). */
+  readonly mtu?: number;
 }
 
 export interface DaemonConfig {
@@ -176,7 +177,7 @@ function parseDevice(n: Node, seen: readonly PortSettings[]): PortSettings {
   if (seen.some((p) => p.name === name)) fail(n.line, `device ${name} declared twice`);
   let iface: string | undefined;
   let mac: MacAddr | undefined;
-  let mtu = 1500;
+  let mtu: number | undefined;
   for (const s of n.block) {
     switch (s.words[0]) {
       case 'interface': iface = str(s); break;
@@ -191,5 +192,5 @@ function parseDevice(n: Node, seen: readonly PortSettings[]): PortSettings {
     }
   }
   if (iface === undefined) fail(n.line, `device ${name} needs 'interface IFNAME' (the Linux interface it drives)`);
-  return { name, iface, mtu, ...(mac === undefined ? {} : { mac }) };
+  return { name, iface, ...(mtu === undefined ? {} : { mtu }), ...(mac === undefined ? {} : { mac }) };
 }

@@ -13,6 +13,8 @@ import { WorkerPool } from './workers.js';
 import { programOf, parseProgramArgs } from '../cli/parse/program.js';
 import type { DriverHost } from '../drivers/driver.js';
 import { MEMORY_DRIVER, MemoryRingHost } from '../drivers/memory-rings.js';
+import { AfPacketHost } from '../drivers/afpacket-host.js';
+import { AFPACKET_DRIVER } from '../drivers/afpacket-port-driver.js';
 import { ScriptError, TsvsError } from '../errors.js';
 import { formatIpPort, formatMac } from '../packet/inet.js';
 import { Engine } from '../worker/engine.js';
@@ -33,15 +35,18 @@ const SHADOW_CONNS = 1024;
 
 export function createDriver(cfg: DaemonConfig): DriverHost {
   if (cfg.driver === MEMORY_DRIVER) return new MemoryRingHost(cfg.workers, { slots: cfg.ring.frames, frameSize: cfg.ring.frameSize });
-  throw new TsvsError('TSVS_ERR_CONFIG', `driver '${cfg.driver}' is not available (available: ${MEMORY_DRIVER}; afpacket lands with the native addon)`);
+  if (cfg.driver === AFPACKET_DRIVER) return new AfPacketHost(cfg.workers, cfg.ports, cfg.ring);
+  throw new TsvsError('TSVS_ERR_CONFIG', `driver '${cfg.driver}' is not available (available: ${MEMORY_DRIVER}, ${AFPACKET_DRIVER})`);
 }
 
 /** `tsip link add` lines for the ports tsvs.conf declares, so scripts can say `dev dpdk0`. */
-function portScript(cfg: DaemonConfig): string {
+function portScript(cfg: DaemonConfig, driver: DriverHost): string {
+  // afpacket read each interface's MAC and MTU; the memory driver has no interface to read.
+  const resolved = driver instanceof AfPacketHost ? driver.ports : null;
   return cfg.ports.map((p, i) => {
-    // A locally administered MAC from the index until the afpacket driver reads the interface's.
-    const mac = p.mac ?? new Uint8Array([0x02, 0x75, 0x73, 0x76, 0x73, i]);
-    return `tsip link add ${p.name} lladdr ${formatMac(mac)} mtu ${p.mtu}\n`;
+    const mac = resolved?.[i]?.mac ?? p.mac ?? new Uint8Array([0x02, 0x75, 0x73, 0x76, 0x73, i]);
+    const mtu = resolved?.[i]?.mtu ?? p.mtu ?? 1500;
+    return `tsip link add ${p.name} lladdr ${formatMac(mac)} mtu ${mtu}\n`;
   }).join('');
 }
 
@@ -71,25 +76,32 @@ export class Daemon {
   /** Applies the ports and the startup script, starts the workers, then opens the control socket. */
   static async start(o: DaemonOptions): Promise<Daemon> {
     const d = new Daemon(o);
-    d.commit(d.validate(parseScript(portScript(o.config))));
-    if (o.config.startupScript !== undefined) {
-      const file = o.config.startupScript;
-      try {
-        d.commit(d.validate(parseScript(readFileSync(file, 'utf8'))));
-      } catch (e) {
-        if (e instanceof TsvsError) throw new TsvsError(e.code, `startup script ${file}: ${e.message}`, { cause: e });
-        throw new TsvsError('TSVS_ERR_CONFIG', `cannot read startup script ${file}: ${(e as Error).message}`);
-      }
-    }
-    await d.pool.start();
     try {
-      d.server = await listenControl(o.config.socket, (req) => d.handle(req));
+      d.commit(d.validate(parseScript(portScript(o.config, d.driver))));
+      if (o.config.startupScript !== undefined) d.runStartupScript(o.config.startupScript);
+      await d.pool.start();
+      try {
+        d.server = await listenControl(o.config.socket, (req) => d.handle(req));
+      } catch (e) {
+        await d.pool.stop();
+        throw e;
+      }
     } catch (e) {
-      await d.pool.stop();
+      // The driver may have changed the host (afpacket's takeover): give it back.
+      d.driver.close();
       throw e;
     }
     d.log({ level: 'info', event: 'daemon_ready', workers: o.config.workers, driver: d.driver.name, socket: o.config.socket, version: d.version });
     return d;
+  }
+
+  private runStartupScript(file: string): void {
+    try {
+      this.commit(this.validate(parseScript(readFileSync(file, 'utf8'))));
+    } catch (e) {
+      if (e instanceof TsvsError) throw new TsvsError(e.code, `startup script ${file}: ${e.message}`, { cause: e });
+      throw new TsvsError('TSVS_ERR_CONFIG', `cannot read startup script ${file}: ${(e as Error).message}`);
+    }
   }
 
   get socketPath(): string {

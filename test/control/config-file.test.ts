@@ -16,7 +16,7 @@ test('docs/examples/tsvs.conf parses to what its comments say', () => {
   assert.deepEqual(c.ring, { ringVersion: 2, frames: 1024, frameSize: 2048, blockSize: 65536, retireMs: 1 });
   assert.deepEqual(c.ports.map((p) => [p.name, p.iface, p.mac && [...p.mac], p.mtu]), [
     ['dpdk0', 'eth1', [2, 0, 0, 0, 0, 1], 1500],
-    ['dpdk1', 'eth2', undefined, 1500],
+    ['dpdk1', 'eth2', undefined, undefined],
   ]);
 });
 
