@@ -1,17 +1,20 @@
 #!/usr/bin/env node
-// The `tsvs` program: subcommands daemon (workers + control socket) and replay (offline engine
-// over captures); lab and keepalived arrive with their issues. Errors print to stderr, exit non-zero.
+// The `tsvs` program: subcommands daemon (workers + control socket), replay (offline engine over
+// captures) and lab (the daemon in network namespaces, `npm start`); keepalived arrives with its issue.
+// Errors print to stderr, exit non-zero.
 
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { Daemon } from '../control/daemon.js';
 import { parseDaemonConfig } from '../control/config-file.js';
 import { TsvsError } from '../errors.js';
+import { labMain } from './lab.js';
 import { replayMain } from './replay.js';
 
 const USAGE = `Usage:
   tsvs daemon -f tsvs.conf [--socket PATH]
   tsvs replay --config FILE --in PORT=FILE.pcap [--in ...] [--out PORT=FILE.pcap ...]
+  tsvs lab      (root) FullNAT in network namespaces with 3 nginx servers, until Ctrl-C
 `;
 
 /** Runs until SIGTERM or SIGINT, then stops the workers and removes the socket. */
@@ -66,11 +69,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'lab':
-      // The lab runs the daemon on real interfaces in network namespaces: it needs the native
-      // AF_PACKET I/O, which is not built yet. Say so instead of pretending.
-      process.stderr.write('tsvs lab: not available yet: it needs real NIC I/O (AF_PACKET addon and daemon), still to be built.\n'
-        + 'Meanwhile the engine runs offline: tsvs replay --help\n');
-      return 2;
+      if (rest.length) throw new TsvsError('TSVS_ERR_INVALID_ARG', `lab takes no arguments\n${USAGE}`);
+      return labMain();
     case undefined:
     case '-h':
     case '--help':

@@ -1,5 +1,7 @@
-// Scenario S1 in network namespaces: client, tsvs (WAN dpdk1, LAN dpdk0), a switch with a bridge,
-// two nginx real servers. Per-run names; processes stopped by PID and namespaces always removed.
+// The lab in network namespaces (scenario S1, and S7's layout for `tsvs lab`): client, tsvs (WAN
+// dpdk1, LAN dpdk0, optionally a kernel management interface), a switch with a bridge, N nginx real
+// servers. Per-run names; processes stopped by PID and namespaces always removed. Used by `tsvs lab`
+// and by the end-to-end tests: one implementation.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -8,8 +10,40 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CLI = (prog: string): string => fileURLToPath(new URL(`../../src/cli/${prog}.js`, import.meta.url));
-export const RS_ADDRS = ['192.168.100.2', '192.168.100.3'] as const;
+const CLI = (prog: string): string => fileURLToPath(new URL(`../cli/${prog}.js`, import.meta.url));
+/** Real server i is 192.168.100.(i + 2): S1's .2 and .3, S7's lab adds .4. */
+export const rsAddr = (i: number): string => `192.168.100.${i + 2}`;
+export const VIP = '10.0.0.100';
+export const LIP = '192.168.100.200';
+export const CLIENT_ADDR = '10.0.0.48';
+/** The kernel's management address in the tsvs namespace (S7: health checks go through Linux). */
+export const MGMT_ADDR = '192.168.100.250';
+
+/** S1's configuration, line for line (references/scenarios.md), with one `-a` per real server. */
+export function fnatRrLines(servers: number): string[] {
+  return [
+    `tsip addr add ${VIP}/32 dev dpdk1`,
+    'tsip route add 10.0.0.0/16 dev dpdk1',
+    'tsip route add 192.168.100.0/24 dev dpdk0',
+    `tsvsadm -A -t ${VIP}:80 -s rr`,
+    ...Array.from({ length: servers }, (_, i) => `tsvsadm -a -t ${VIP}:80 -r ${rsAddr(i)} -b`),
+    `tsvsadm --add-laddr -z ${LIP} -t ${VIP}:80 -F dpdk0`,
+  ];
+}
+
+export interface LabOptions {
+  /** Real servers (default 2, S1). */
+  servers?: number;
+  /** A kernel management interface in the tsvs namespace on the servers' switch (S7). */
+  mgmt?: boolean;
+  /** Namespace name prefix (default `tsvs-<pid>`); a random tag follows it. */
+  prefix?: string;
+  /**
+   * On SIGINT/SIGTERM remove everything and die of the signal (tests). `tsvs lab` handles the
+   * signals itself and passes false.
+   */
+  signals?: boolean;
+}
 
 /**
  * Offloads off on every lab veth, deliberately: with TSO/GSO a sender hands veth 64 KB super-frames
@@ -18,18 +52,14 @@ export const RS_ADDRS = ['192.168.100.2', '192.168.100.3'] as const;
  */
 const OFFLOADS = ['gro', 'lro', 'tso', 'gso', 'tx'];
 
-export class S1Lab {
+export class NetnsLab {
   readonly tag = randomBytes(3).toString('hex');
-  readonly dir = mkdtempSync(join(tmpdir(), 'tsvs-s1-'));
-  readonly ns = {
-    client: `tsvs-${process.pid}-${this.tag}-cl`,
-    lb: `tsvs-${process.pid}-${this.tag}-lb`,
-    sw: `tsvs-${process.pid}-${this.tag}-sw`,
-    rs: [`tsvs-${process.pid}-${this.tag}-rs1`, `tsvs-${process.pid}-${this.tag}-rs2`],
-  };
-  /** tsvs's Linux interfaces: dpdk1 (WAN) and dpdk0 (LAN). */
+  readonly dir = mkdtempSync(join(tmpdir(), 'tsvs-lab-'));
+  readonly ns: { client: string; lb: string; sw: string; rs: string[] };
+  /** tsvs's Linux interfaces: dpdk1 (WAN) and dpdk0 (LAN); the kernel's management interface. */
   readonly wan = `w${this.tag}`;
   readonly lan = `l${this.tag}`;
+  readonly mgmt: string | null;
   readonly socket = join(this.dir, 'tsvs.sock');
   daemonLog = '';
   private daemon: ChildProcess | null = null;
@@ -41,10 +71,24 @@ export class S1Lab {
     process.kill(process.pid, sig);
   };
 
-  constructor() {
+  private readonly signals: boolean;
+
+  constructor(opts: LabOptions = {}) {
+    const p = `${opts.prefix ?? `tsvs-${process.pid}`}-${this.tag}`;
+    const servers = opts.servers ?? 2;
+    this.ns = { client: `${p}-cl`, lb: `${p}-lb`, sw: `${p}-sw`, rs: Array.from({ length: servers }, (_, i) => `${p}-rs${i + 1}`) };
+    this.mgmt = opts.mgmt ? `m${this.tag}` : null;
+    this.signals = opts.signals ?? true;
     process.on('exit', this.onExit);
-    process.once('SIGINT', this.onSignal);
-    process.once('SIGTERM', this.onSignal);
+    if (this.signals) {
+      process.once('SIGINT', this.onSignal);
+      process.once('SIGTERM', this.onSignal);
+    }
+  }
+
+  /** Every namespace of the lab, in creation order. */
+  get namespaces(): string[] {
+    return [this.ns.client, this.ns.lb, this.ns.sw, ...this.ns.rs];
   }
 
   sh(ns: string, cmd: string, ...args: string[]): string {
@@ -74,9 +118,9 @@ export class S1Lab {
   /** The topology; no address on tsvs's interfaces: the VIP and LIP belong to tsvs alone. */
   build(): void {
     const { client, lb, sw, rs } = this.ns;
-    for (const n of [client, lb, sw, ...rs]) this.addNs(n);
+    for (const n of this.namespaces) this.addNs(n);
     this.veth(client, `c${this.tag}`, lb, this.wan);
-    execFileSync('ip', ['-n', client, 'addr', 'add', '10.0.0.48/16', 'dev', `c${this.tag}`]);
+    execFileSync('ip', ['-n', client, 'addr', 'add', `${CLIENT_ADDR}/16`, 'dev', `c${this.tag}`]);
     const br = `br${this.tag}`;
     execFileSync('ip', ['-n', sw, 'link', 'add', br, 'type', 'bridge']);
     execFileSync('ip', ['-n', sw, 'link', 'set', br, 'up']);
@@ -87,8 +131,15 @@ export class S1Lab {
       this.veth(n, `r${i}${this.tag}`, sw, `s${i + 1}${this.tag}`);
       port(`s${i + 1}${this.tag}`);
       // A /24: the LIP 192.168.100.200 is on-link, so replies to it go straight back to tsvs.
-      execFileSync('ip', ['-n', n, 'addr', 'add', `${RS_ADDRS[i]}/24`, 'dev', `r${i}${this.tag}`]);
+      execFileSync('ip', ['-n', n, 'addr', 'add', `${rsAddr(i)}/24`, 'dev', `r${i}${this.tag}`]);
     });
+    if (this.mgmt) {
+      // A plain kernel interface on the servers' switch: health checks and SSH-style access go
+      // through Linux, never through tsvs's ports (which carry no kernel address).
+      this.veth(lb, this.mgmt, sw, `sm${this.tag}`);
+      port(`sm${this.tag}`);
+      execFileSync('ip', ['-n', lb, 'addr', 'add', `${MGMT_ADDR}/24`, 'dev', this.mgmt]);
+    }
   }
 
   /** A foreground nginx in real server i: root www/ names the server, PUT allowed under /up/. */
@@ -96,7 +147,7 @@ export class S1Lab {
     const d = join(this.dir, `rs${i + 1}`);
     const root = join(d, 'www');
     mkdirSync(join(root, 'up'), { recursive: true });
-    writeFileSync(join(root, 'index.html'), `rs${i + 1} ${RS_ADDRS[i]}\n`);
+    writeFileSync(join(root, 'index.html'), `rs${i + 1} ${rsAddr(i)}\n`);
     const accessLog = join(d, 'access.log');
     writeFileSync(join(d, 'nginx.conf'), `
 daemon off;
@@ -115,7 +166,7 @@ http {
   scgi_temp_path ${d}/scgi;
   client_max_body_size 512m;
   server {
-    listen ${RS_ADDRS[i]}:80;
+    listen ${rsAddr(i)}:80;
     root ${root};
     location /up/ { dav_methods PUT; }
   }
@@ -162,6 +213,15 @@ netif_defs {
     });
   }
 
+  get daemonPid(): number | undefined {
+    return this.daemon?.pid;
+  }
+
+  /** Calls back once when the daemon exits (by itself or stopped). */
+  onDaemonExit(cb: (code: number | null) => void): void {
+    this.daemon?.once('exit', (code) => cb(code));
+  }
+
   /** SIGTERM to the daemon; resolves with its exit code. */
   stopDaemon(): Promise<number | null> {
     const c = this.daemon;
@@ -180,7 +240,8 @@ netif_defs {
 
   private spawn(ns: string, cmd: string, args: string[]): ChildProcess {
     // `ip netns exec` execs the command in place, so child.pid is the command's own PID.
-    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group: a terminal's Ctrl-C reaches only the lab, which stops these in order.
+    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.children.push(child);
     return child;
   }
@@ -215,7 +276,9 @@ netif_defs {
     }
     rmSync(this.dir, { recursive: true, force: true });
     process.off('exit', this.onExit);
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
+    if (this.signals) {
+      process.off('SIGINT', this.onSignal);
+      process.off('SIGTERM', this.onSignal);
+    }
   }
 }
