@@ -3,12 +3,15 @@
 // servers — with `tsvs daemon` (afpacket) serving FullNAT rr. Sends traffic, prints what tsvs saw,
 // then serves until SIGINT/SIGTERM and removes everything it made.
 
+import { fileURLToPath } from 'node:url';
 import { TsvsError } from '../errors.js';
 import { ensureLabPackages } from '../lab/deps.js';
 import { CLIENT_ADDR, LIP, MGMT_ADDR, NetnsLab, VIP, fnatRrLines, rsAddr } from '../lab/netns-lab.js';
 
 const SERVERS = 3;
 const REQUESTS = 30;
+/** Each stops the lab cleanly (SIGHUP: the terminal went away). */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export interface LabRun {
   out: (text: string) => void;
@@ -19,15 +22,12 @@ export interface LabRun {
 function serveUntilSignal(lab: NetnsLab): Promise<NodeJS.Signals> {
   return new Promise((resolve, reject) => {
     const onSig = (sig: NodeJS.Signals): void => {
-      process.off('SIGINT', onSig);
-      process.off('SIGTERM', onSig);
+      for (const s of STOP_SIGNALS) process.off(s, onSig);
       resolve(sig);
     };
-    process.on('SIGINT', onSig);
-    process.on('SIGTERM', onSig);
+    for (const sig of STOP_SIGNALS) process.on(sig, onSig);
     lab.onDaemonExit((code) => {
-      process.off('SIGINT', onSig);
-      process.off('SIGTERM', onSig);
+      for (const sig of STOP_SIGNALS) process.off(sig, onSig);
       reject(new TsvsError('TSVS_ERR_CONFIG', `the tsvs daemon exited (${code}) while serving:\n${lab.daemonLog}`));
     });
   });
@@ -39,12 +39,12 @@ export async function labMain(run: LabRun = { out: (t) => process.stdout.write(t
       'lab needs root (network namespaces, veth interfaces, AF_PACKET sockets): run it as root, e.g. sudo npm start');
   }
   const say = (line = ''): void => run.out(line + '\n');
-  // Signals that arrive while the lab is being built must not kill us half way: note them and stop
-  // once the lab is up (cleanup runs in `finally` either way).
+  // Signals that arrive while the lab is being built or torn down must not kill us half way (the
+  // children run in their own process groups and would be left): note them, and stop once the lab
+  // is up; cleanup runs in `finally` either way.
   let early: NodeJS.Signals | null = null;
-  const noteEarly = (sig: NodeJS.Signals): void => { early = sig; };
-  process.on('SIGINT', noteEarly);
-  process.on('SIGTERM', noteEarly);
+  const noteEarly = (sig: NodeJS.Signals): void => { early ??= sig; };
+  for (const sig of STOP_SIGNALS) process.on(sig, noteEarly);
 
   ensureLabPackages((l) => say(`tsvs lab: ${l}`));
   const lab = new NetnsLab({ servers: SERVERS, mgmt: true, prefix: 'tsvs-lab', signals: false });
@@ -95,7 +95,7 @@ export async function labMain(run: LabRun = { out: (t) => process.stdout.write(t
 tsvs lab: ready. While it runs, from another shell (as root):
   ip netns exec ${lab.ns.client} curl http://${VIP}/
   ip netns exec ${lab.ns.client} ping -c 3 ${VIP}
-  TSVS_SOCKET=${lab.socket} node dist/src/cli/tsvsadm.js -Ln --stats
+  TSVS_SOCKET=${lab.socket} node ${fileURLToPath(new URL('./tsvsadm.js', import.meta.url))} -Ln --stats
   ip netns exec ${lab.ns.lb} curl http://${rsAddr(0)}/      # management path (kernel, ${MGMT_ADDR})
 Client ${CLIENT_ADDR} -> VIP ${VIP} (tsvs, WAN dpdk1) -> LIP ${LIP} (LAN dpdk0) -> ${Array.from({ length: SERVERS }, (_, i) => rsAddr(i)).join(', ')}.
 Ctrl-C stops tsvs, nginx and removes the namespaces.`);
@@ -103,9 +103,8 @@ Ctrl-C stops tsvs, nginx and removes the namespaces.`);
     say(`\ntsvs lab: ${sig}: stopping`);
     return 0;
   } finally {
-    process.off('SIGINT', noteEarly);
-    process.off('SIGTERM', noteEarly);
     await lab.destroy();
+    for (const sig of STOP_SIGNALS) process.off(sig, noteEarly);
     say('tsvs lab: cleaned up (daemon, nginx, namespaces, files)');
   }
 }

@@ -12,7 +12,19 @@ const isRoot = process.getuid?.() === 0;
 const skip = !isRoot && !process.env.CI ? 'needs root for network namespaces and AF_PACKET (CI runs it as root)' : false;
 
 /** S1's configuration, line for line (references/scenarios.md); the devices come from tsvs.conf. */
-const S1 = fnatRrLines(2);
+const S1 = [
+  'tsip addr add 10.0.0.100/32 dev dpdk1',
+  'tsip route add 10.0.0.0/16 dev dpdk1',
+  'tsip route add 192.168.100.0/24 dev dpdk0',
+  'tsvsadm -A -t 10.0.0.100:80 -s rr',
+  'tsvsadm -a -t 10.0.0.100:80 -r 192.168.100.2 -b',
+  'tsvsadm -a -t 10.0.0.100:80 -r 192.168.100.3 -b',
+  'tsvsadm --add-laddr -z 192.168.100.200 -t 10.0.0.100:80 -F dpdk0',
+];
+
+test('the lab\'s FullNAT rr lines for two servers are S1\'s', () => {
+  assert.deepEqual(fnatRrLines(2), S1);
+});
 /** The issue's size: 100 MB each way (about a second per direction on veth). */
 const BIG = 100 << 20;
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
