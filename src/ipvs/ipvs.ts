@@ -348,22 +348,41 @@ export class Ipvs {
     return V_STOLEN;
   }
 
-  /** IPVS input for an IP packet from `port`. Returns V_ACCEPT when the packet is not IPVS's. */
+  /**
+   * IPVS input for an IP packet from `port`. Returns V_ACCEPT when the packet is not IPVS's.
+   * The established-connection case stays on a short path of small functions (V8 inlines them);
+   * everything else (ICMP, fragments, SYNs, new and overdue connections) goes to inputSlow.
+   */
   input(pi: PacketInfo, port: number): number {
+    const proto = pi.l4Proto;
+    if ((proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) || pi.isFragment) return this.inputOther(pi, port);
+    // Address words go in as int32 (small integers), not as heap numbers: see conn-table.ts.
+    const ent = this.conns.lookup(proto, pi.sW0 | 0, pi.sW1 | 0, pi.sW2 | 0, pi.sW3 | 0, pi.sport, pi.dW0 | 0, pi.dW1 | 0, pi.dW2 | 0, pi.dW3 | 0, pi.dport, false);
+    const now = this.stack.clock.now();
+    if (ent < 0 || this.conns.isDue(ent >> 1, now)
+      || (proto === IPPROTO_TCP && (pi.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN)) {
+      return this.inputSlow(pi, port, ent, now);
+    }
+    if (this.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return this.dropPkt(Drop.L4_BAD_CSUM, port);
+    return this.established(pi, port, ent >> 1, ent & 1, now);
+  }
+
+  /** ICMP (related errors), other protocols and fragments. */
+  private inputOther(pi: PacketInfo, port: number): number {
     const proto = pi.l4Proto;
     if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) return icmpRelated(this, pi, port);
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return V_ACCEPT;
-    if (pi.isFragment) {
-      // DPVS drops every fragment bound for IPVS: the flow's other fragments could reach another worker.
-      if (this.vipRefs.getW(pi.af, pi.dW0, pi.dW1, pi.dW2, pi.dW3) !== undefined || this.laddrs.getW(pi.af, pi.dW0, pi.dW1, pi.dW2, pi.dW3) !== undefined) {
-        return this.dropPkt(Drop.FRAGMENT, port);
-      }
-      return V_ACCEPT;
+    // DPVS drops every fragment bound for IPVS: the flow's other fragments could reach another worker.
+    if (this.vipRefs.getW(pi.af, pi.dW0, pi.dW1, pi.dW2, pi.dW3) !== undefined || this.laddrs.getW(pi.af, pi.dW0, pi.dW1, pi.dW2, pi.dW3) !== undefined) {
+      return this.dropPkt(Drop.FRAGMENT, port);
     }
+    return V_ACCEPT;
+  }
+
+  /** No connection, an overdue one, or a bare SYN (which may reuse a closing connection). */
+  private inputSlow(pi: PacketInfo, port: number, ent: number, now: number): number {
     const ct = this.conns;
-    // Address words go in as int32 (small integers), not as heap numbers: see conn-table.ts.
-    let ent = ct.lookup(proto, pi.sW0 | 0, pi.sW1 | 0, pi.sW2 | 0, pi.sW3 | 0, pi.sport, pi.dW0 | 0, pi.dW1 | 0, pi.dW2 | 0, pi.dW3 | 0, pi.dport, false);
-    const now = this.stack.clock.now();
+    const proto = pi.l4Proto;
     if (ent >= 0 && this.overdue(ent >> 1, now)) ent = -1;
     if (ent >= 0 && proto === IPPROTO_TCP && (ent & 1) === 0 && (pi.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN) {
       const i = ent >> 1;
@@ -376,8 +395,6 @@ export class Ipvs {
         ent = -1;
       }
     }
-    let i: number;
-    let dir: number;
     if (ent < 0) {
       const svc = this.lookupService(pi.af, proto, pi.dW0, pi.dW1, pi.dW2, pi.dW3, pi.dport);
       if (svc === null) return V_ACCEPT;
@@ -386,45 +403,53 @@ export class Ipvs {
         // Only a bare SYN opens a connection; anything else to a VIP has no business here.
         return this.dropPkt(Drop.NOT_SYN, port);
       }
-      i = this.schedule(svc, pi, now, port);
+      const i = this.schedule(svc, pi, now, port);
       if (i < 0) return V_STOLEN;
-      dir = 0;
-    } else {
-      i = ent >> 1;
-      dir = ent & 1;
-      if (this.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return this.dropPkt(Drop.L4_BAD_CSUM, port);
+      return this.established(pi, port, i, 0, now);
     }
+    if (this.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return this.dropPkt(Drop.L4_BAD_CSUM, port);
+    return this.established(pi, port, ent >> 1, ent & 1, now);
+  }
+
+  /** A packet of connection i in direction dir: state, counters, expiry, transmission. */
+  private established(pi: PacketInfo, port: number, i: number, dir: number, now: number): number {
+    const ct = this.conns;
     const c = ct.rec;
     const r = i * CONN_WORDS;
     const d = this.dests[c[r + W_DEST]!]!;
-    if (!d.available) {
-      if (this.settings.expireNodestConn !== 0) this.expire(i, true);
-      return this.dropPkt(Drop.DEST_GONE, port);
-    }
-    if ((c[r + W_FLAGS]! & CONN_F_EXPIRE_QUIESCENT) !== 0 && d.weight === 0) {
-      this.expire(i, true);
-      return this.dropPkt(Drop.QUIESCENT_EXPIRED, port);
-    }
-    if (proto === IPPROTO_TCP) this.tcpTransition(i, d, dir, pi.tcpFlags);
+    if (!d.available || ((c[r + W_FLAGS]! & CONN_F_EXPIRE_QUIESCENT) !== 0 && d.weight === 0)) return this.destUnusable(i, d, port);
+    if (pi.l4Proto === IPPROTO_TCP) this.tcpTransition(i, d, dir, pi.tcpFlags);
     else this.udpTransition(i, d, dir);
     const len = pi.ipEnd - pi.l3Off;
     const st = this.stats;
+    const dk = d.id * ST_FIELDS;
+    const sk = d.svc.id * ST_FIELDS;
     if (dir === 0) {
-      st.dest[d.id * ST_FIELDS + ST_INPKTS]++;
-      st.dest[d.id * ST_FIELDS + ST_INBYTES] += len;
-      st.svc[d.svc.id * ST_FIELDS + ST_INPKTS]++;
-      st.svc[d.svc.id * ST_FIELDS + ST_INBYTES] += len;
+      st.dest[dk + ST_INPKTS]++;
+      st.dest[dk + ST_INBYTES] += len;
+      st.svc[sk + ST_INPKTS]++;
+      st.svc[sk + ST_INBYTES] += len;
     } else {
-      st.dest[d.id * ST_FIELDS + ST_OUTPKTS]++;
-      st.dest[d.id * ST_FIELDS + ST_OUTBYTES] += len;
-      st.svc[d.svc.id * ST_FIELDS + ST_OUTPKTS]++;
-      st.svc[d.svc.id * ST_FIELDS + ST_OUTBYTES] += len;
+      st.dest[dk + ST_OUTPKTS]++;
+      st.dest[dk + ST_OUTBYTES] += len;
+      st.svc[sk + ST_OUTPKTS]++;
+      st.svc[sk + ST_OUTBYTES] += len;
     }
     ct.rearm(i, now + c[r + W_TIMEOUT]! * 1000);
     const x = dir === 0 ? this.xmit.inbound(pi, port, i, d) : this.xmit.outbound(pi, port, i, d);
     if (x !== Drop.NONE) this.dropPkt(x, port);
     if ((c[r + W_FLAGS]! & CONN_F_ONE_PACKET) !== 0) this.expire(i, true);
     return V_STOLEN;
+  }
+
+  /** The conn's dest was deleted, or is quiescent under expire_quiescent: drop (and maybe expire). */
+  private destUnusable(i: number, d: Dest, port: number): number {
+    if (!d.available) {
+      if (this.settings.expireNodestConn !== 0) this.expire(i, true);
+      return this.dropPkt(Drop.DEST_GONE, port);
+    }
+    this.expire(i, true);
+    return this.dropPkt(Drop.QUIESCENT_EXPIRED, port);
   }
 
   private tcpTransition(i: number, d: Dest, dir: number, flags: number): void {
