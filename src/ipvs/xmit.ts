@@ -72,8 +72,8 @@ export class Xmit {
       c[r0 + W_NHOUT] = -1;
       c[r0 + W_NHGEN] = nb.gen;
     }
-    // Off the cached path: conn words are int32, the stack's addresses unsigned.
-    d0 >>>= 0; d1 >>>= 0; d2 >>>= 0; d3 >>>= 0;
+    // Conn words are int32: the route lookup masks them and AddrMap keys are int32, so they go in
+    // as they are (unsigned words above 2^31 would be boxed as heap numbers for each call).
     const r = stack.routeOutput(af, d0, d1, d2, d3);
     if (r === null || r.scope === 'kni_host') return null;
     const v = r.via;
@@ -175,7 +175,7 @@ export class Xmit {
       buf[o + 9] = innerProto;
       writeU16(buf, o + 10, 0);
       if (d.tunCsum || af === 6) {
-        const s = af === 4 ? pseudoSum4(readU32(buf, outer + 12), d.addrW0, IPPROTO_UDP, 12 + len)
+        const s = af === 4 ? pseudoSum4(readI32(buf, outer + 12), d.a0, IPPROTO_UDP, 12 + len)
           : pseudoSum6(buf, outer + 8, outer + 24, IPPROTO_UDP, 12 + len);
         let c = csumFold(csumPartial(buf, o, 12 + len, s));
         if (c === 0) c = 0xffff;
@@ -553,7 +553,7 @@ export function l4FullChecksum(buf: Uint8Array, af: number, l3: number, l4: numb
   const co = l4 + (proto === IPPROTO_TCP ? 16 : 6);
   buf[co] = 0;
   buf[co + 1] = 0;
-  const ps = af === 4 ? pseudoSum4(readU32(buf, l3 + 12), readU32(buf, l3 + 16), proto, l4len) : pseudoSum6(buf, l3 + 8, l3 + 24, proto, l4len);
+  const ps = af === 4 ? pseudoSum4(readI32(buf, l3 + 12), readI32(buf, l3 + 16), proto, l4len) : pseudoSum6(buf, l3 + 8, l3 + 24, proto, l4len);
   let c = csumFold(csumPartial(buf, l4, l4len, ps));
   if (proto === IPPROTO_UDP && c === 0) c = 0xffff;
   writeU16(buf, co, c);
