@@ -4,7 +4,7 @@
 import type { DestOptions, L4Proto, ServiceKey, ServiceOptions } from '../control/commands.js';
 import { TsvsError } from '../errors.js';
 import { Drop } from '../packet/drop-reason.js';
-import { type IpAddr, formatIp, formatIpPort, ipEquals, maskIp } from '../packet/inet.js';
+import { type IpAddr, formatIp, formatIpPort, ipEquals, wordMask } from '../packet/inet.js';
 import { type PacketInfo, l4ChecksumOk } from '../packet/parse.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../packet/proto.js';
 import { AddrMap } from '../netif/addr-map.js';
@@ -52,9 +52,12 @@ export class IpvsSettings {
 }
 
 function svcKey(af: number, proto: number, w0: number, w1: number, w2: number, w3: number, port: number): number {
-  // Exact for IPv4 (w0 * 2^17 + port * 2 + proto bit < 2^53); hashed and verified for IPv6.
-  const base = af === 4 ? w0 : ((Math.imul(w0 ^ w2, 0x9e3779b1) ^ Math.imul(w1 ^ w3, 0x85ebca6b)) >>> 0);
-  return (base * 131072 + port * 2 + (proto === IPPROTO_UDP ? 1 : 0)) * 2 + (af === 6 ? 1 : 0);
+  // A hash, verified by every lookup. An int32 (small integer) key: a key above 2^31 would be
+  // boxed as a heap number on each Map lookup, i.e. garbage on every new connection.
+  let h = Math.imul(w0 ^ (af === 6 ? 0x3c6ef372 : 0), 0x9e3779b1);
+  if (af === 6) h ^= Math.imul(w1 ^ (w2 << 5) ^ (w3 >>> 3), 0x85ebca6b) ^ w2 ^ w3;
+  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b) ^ ((port << 1) | (proto === IPPROTO_UDP ? 1 : 0));
+  return h ^ (h >>> 13);
 }
 
 export class Ipvs {
@@ -348,22 +351,41 @@ export class Ipvs {
     return V_STOLEN;
   }
 
-  /** IPVS input for an IP packet from `port`. Returns V_ACCEPT when the packet is not IPVS's. */
+  /**
+   * IPVS input for an IP packet from `port`. Returns V_ACCEPT when the packet is not IPVS's.
+   * The established-connection case stays on a short path of small functions (V8 inlines them);
+   * everything else (ICMP, fragments, SYNs, new and overdue connections) goes to inputSlow.
+   */
   input(pi: PacketInfo, port: number): number {
+    const proto = pi.l4Proto;
+    if ((proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) || pi.isFragment) return this.inputOther(pi, port);
+    // Address words go in as int32 (small integers), not as heap numbers: see conn-table.ts.
+    const ent = this.conns.lookup(proto, pi.sW0 | 0, pi.sW1 | 0, pi.sW2 | 0, pi.sW3 | 0, pi.sport, pi.dW0 | 0, pi.dW1 | 0, pi.dW2 | 0, pi.dW3 | 0, pi.dport, false);
+    const now = this.stack.clock.now();
+    if (ent < 0 || this.conns.isDue(ent >> 1, now)
+      || (proto === IPPROTO_TCP && (pi.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN)) {
+      return this.inputSlow(pi, port, ent, now);
+    }
+    if (this.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return this.dropPkt(Drop.L4_BAD_CSUM, port);
+    return this.established(pi, port, ent >> 1, ent & 1, now);
+  }
+
+  /** ICMP (related errors), other protocols and fragments. */
+  private inputOther(pi: PacketInfo, port: number): number {
     const proto = pi.l4Proto;
     if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) return icmpRelated(this, pi, port);
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return V_ACCEPT;
-    if (pi.isFragment) {
-      // DPVS drops every fragment bound for IPVS: the flow's other fragments could reach another worker.
-      if (this.vipRefs.getW(pi.af, pi.dW0, pi.dW1, pi.dW2, pi.dW3) !== undefined || this.laddrs.getW(pi.af, pi.dW0, pi.dW1, pi.dW2, pi.dW3) !== undefined) {
-        return this.dropPkt(Drop.FRAGMENT, port);
-      }
-      return V_ACCEPT;
+    // DPVS drops every fragment bound for IPVS: the flow's other fragments could reach another worker.
+    if (this.vipRefs.getW(pi.af, pi.dW0, pi.dW1, pi.dW2, pi.dW3) !== undefined || this.laddrs.getW(pi.af, pi.dW0, pi.dW1, pi.dW2, pi.dW3) !== undefined) {
+      return this.dropPkt(Drop.FRAGMENT, port);
     }
+    return V_ACCEPT;
+  }
+
+  /** No connection, an overdue one, or a bare SYN (which may reuse a closing connection). */
+  private inputSlow(pi: PacketInfo, port: number, ent: number, now: number): number {
     const ct = this.conns;
-    // Address words go in as int32 (small integers), not as heap numbers: see conn-table.ts.
-    let ent = ct.lookup(proto, pi.sW0 | 0, pi.sW1 | 0, pi.sW2 | 0, pi.sW3 | 0, pi.sport, pi.dW0 | 0, pi.dW1 | 0, pi.dW2 | 0, pi.dW3 | 0, pi.dport, false);
-    const now = this.stack.clock.now();
+    const proto = pi.l4Proto;
     if (ent >= 0 && this.overdue(ent >> 1, now)) ent = -1;
     if (ent >= 0 && proto === IPPROTO_TCP && (ent & 1) === 0 && (pi.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN) {
       const i = ent >> 1;
@@ -376,8 +398,6 @@ export class Ipvs {
         ent = -1;
       }
     }
-    let i: number;
-    let dir: number;
     if (ent < 0) {
       const svc = this.lookupService(pi.af, proto, pi.dW0, pi.dW1, pi.dW2, pi.dW3, pi.dport);
       if (svc === null) return V_ACCEPT;
@@ -386,45 +406,53 @@ export class Ipvs {
         // Only a bare SYN opens a connection; anything else to a VIP has no business here.
         return this.dropPkt(Drop.NOT_SYN, port);
       }
-      i = this.schedule(svc, pi, now, port);
+      const i = this.schedule(svc, pi, now, port);
       if (i < 0) return V_STOLEN;
-      dir = 0;
-    } else {
-      i = ent >> 1;
-      dir = ent & 1;
-      if (this.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return this.dropPkt(Drop.L4_BAD_CSUM, port);
+      return this.established(pi, port, i, 0, now);
     }
+    if (this.settings.verifyL4Checksum && !l4ChecksumOk(pi)) return this.dropPkt(Drop.L4_BAD_CSUM, port);
+    return this.established(pi, port, ent >> 1, ent & 1, now);
+  }
+
+  /** A packet of connection i in direction dir: state, counters, expiry, transmission. */
+  private established(pi: PacketInfo, port: number, i: number, dir: number, now: number): number {
+    const ct = this.conns;
     const c = ct.rec;
     const r = i * CONN_WORDS;
     const d = this.dests[c[r + W_DEST]!]!;
-    if (!d.available) {
-      if (this.settings.expireNodestConn !== 0) this.expire(i, true);
-      return this.dropPkt(Drop.DEST_GONE, port);
-    }
-    if ((c[r + W_FLAGS]! & CONN_F_EXPIRE_QUIESCENT) !== 0 && d.weight === 0) {
-      this.expire(i, true);
-      return this.dropPkt(Drop.QUIESCENT_EXPIRED, port);
-    }
-    if (proto === IPPROTO_TCP) this.tcpTransition(i, d, dir, pi.tcpFlags);
+    if (!d.available || ((c[r + W_FLAGS]! & CONN_F_EXPIRE_QUIESCENT) !== 0 && d.weight === 0)) return this.destUnusable(i, d, port);
+    if (pi.l4Proto === IPPROTO_TCP) this.tcpTransition(i, d, dir, pi.tcpFlags);
     else this.udpTransition(i, d, dir);
     const len = pi.ipEnd - pi.l3Off;
     const st = this.stats;
+    const dk = d.id * ST_FIELDS;
+    const sk = d.svc.id * ST_FIELDS;
     if (dir === 0) {
-      st.dest[d.id * ST_FIELDS + ST_INPKTS]++;
-      st.dest[d.id * ST_FIELDS + ST_INBYTES] += len;
-      st.svc[d.svc.id * ST_FIELDS + ST_INPKTS]++;
-      st.svc[d.svc.id * ST_FIELDS + ST_INBYTES] += len;
+      st.dest[dk + ST_INPKTS]++;
+      st.dest[dk + ST_INBYTES] += len;
+      st.svc[sk + ST_INPKTS]++;
+      st.svc[sk + ST_INBYTES] += len;
     } else {
-      st.dest[d.id * ST_FIELDS + ST_OUTPKTS]++;
-      st.dest[d.id * ST_FIELDS + ST_OUTBYTES] += len;
-      st.svc[d.svc.id * ST_FIELDS + ST_OUTPKTS]++;
-      st.svc[d.svc.id * ST_FIELDS + ST_OUTBYTES] += len;
+      st.dest[dk + ST_OUTPKTS]++;
+      st.dest[dk + ST_OUTBYTES] += len;
+      st.svc[sk + ST_OUTPKTS]++;
+      st.svc[sk + ST_OUTBYTES] += len;
     }
     ct.rearm(i, now + c[r + W_TIMEOUT]! * 1000);
     const x = dir === 0 ? this.xmit.inbound(pi, port, i, d) : this.xmit.outbound(pi, port, i, d);
     if (x !== Drop.NONE) this.dropPkt(x, port);
     if ((c[r + W_FLAGS]! & CONN_F_ONE_PACKET) !== 0) this.expire(i, true);
     return V_STOLEN;
+  }
+
+  /** The conn's dest was deleted, or is quiescent under expire_quiescent: drop (and maybe expire). */
+  private destUnusable(i: number, d: Dest, port: number): number {
+    if (!d.available) {
+      if (this.settings.expireNodestConn !== 0) this.expire(i, true);
+      return this.dropPkt(Drop.DEST_GONE, port);
+    }
+    this.expire(i, true);
+    return this.dropPkt(Drop.QUIESCENT_EXPIRED, port);
   }
 
   private tcpTransition(i: number, d: Dest, dir: number, flags: number): void {
@@ -471,9 +499,13 @@ export class Ipvs {
     let tmpl = -1;
     if (svc.persistentMs > 0) {
       const plen = svc.netmaskPlen;
-      const m = maskIp({ af: pi.af as 4 | 6, w0: pi.sW0, w1: pi.sW1, w2: pi.sW2, w3: pi.sW3 }, plen);
+      // The client's network (maskIp without the object): int32 words.
+      const m0 = pi.sW0 & wordMask(plen);
+      const m1 = pi.af === 4 ? 0 : pi.sW1 & wordMask(plen - 32);
+      const m2 = pi.af === 4 ? 0 : pi.sW2 & wordMask(plen - 64);
+      const m3 = pi.af === 4 ? 0 : pi.sW3 & wordMask(plen - 96);
       const tport = svc.port === 0 ? 0 : pi.dport;
-      const t = ct.lookup(proto, m.w0, m.w1, m.w2, m.w3, 0, pi.dW0, pi.dW1, pi.dW2, pi.dW3, tport, true);
+      const t = ct.lookup(proto, m0, m1, m2, m3, 0, pi.dW0 | 0, pi.dW1 | 0, pi.dW2 | 0, pi.dW3 | 0, tport, true);
       if (t >= 0 && !this.overdue(t >> 1, now)) {
         tmpl = t >> 1;
         const td = this.dests[ct.dest(tmpl)]!;
@@ -489,7 +521,7 @@ export class Ipvs {
       if (tmpl < 0) {
         d = this.pickDest(svc, pi, now);
         if (d === null) { this.dropPkt(Drop.NO_DEST, port); return -1; }
-        tmpl = this.createTemplate(svc, d, pi, m, tport, now);
+        tmpl = this.createTemplate(svc, d, pi, m0, m1, m2, m3, tport, now);
         if (tmpl < 0) { this.dropPkt(Drop.CONN_TABLE_FULL, port); return -1; }
       }
     } else {
@@ -509,16 +541,16 @@ export class Ipvs {
     return svc.scheduler.schedule(svc, si) as Dest | null;
   }
 
-  private createTemplate(svc: Service, d: Dest, pi: PacketInfo, m: IpAddr, tport: number, now: number): number {
+  private createTemplate(svc: Service, d: Dest, pi: PacketInfo, m0: number, m1: number, m2: number, m3: number, tport: number, now: number): number {
     const ct = this.conns;
     const t = ct.alloc(pi.af === 6);
     if (t < 0) return -1;
     ct.setFlags(t, ct.flags(t) | CONN_F_TEMPLATE | CONN_F_NO_OUT);
     ct.setProtoStateMethod(t, pi.l4Proto, 0, d.method);
-    ct.setAddr(t, 0, m.w0, m.w1, m.w2, m.w3);
+    ct.setAddr(t, 0, m0, m1, m2, m3);
     ct.setAddr(t, 1, pi.dW0, pi.dW1, pi.dW2, pi.dW3);
     ct.setAddr(t, 2, 0, 0, 0, 0);
-    ct.setAddr(t, 3, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+    ct.setAddr(t, 3, d.a0, d.a1, d.a2, d.a3);
     ct.setPorts(t, 0, tport, 0, d.port);
     const r = t * CONN_WORDS;
     ct.rec[r + W_DEST] = d.id;
@@ -542,7 +574,7 @@ export class Ipvs {
     c[r + W_PSM] = pi.l4Proto | (d.method << 16);
     ct.setAddr(i, 0, pi.sW0, pi.sW1, pi.sW2, pi.sW3);
     ct.setAddr(i, 1, pi.dW0, pi.dW1, pi.dW2, pi.dW3);
-    ct.setAddr(i, 3, d.addrW0, d.addrW1, d.addrW2, d.addrW3);
+    ct.setAddr(i, 3, d.a0, d.a1, d.a2, d.a3);
     const dport = d.port === 0 ? pi.dport : d.port;
     let lport: number;
     let f = c[r + W_FLAGS]! | CONN_F_INACTIVE;
@@ -586,7 +618,7 @@ export class Ipvs {
     const n = svc.laddrs.length;
     let lport = -1;
     let la: LocalAddr | null = null;
-    const bucket = laddrBucket(d.addrW0, d.addrW1, d.addrW2, d.addrW3, dport);
+    const bucket = laddrBucket(d.a0, d.a1, d.a2, d.a3, dport);
     // Under rr/wrr the LIP cursor and the scheduler advance in lock step, so with as many
     // LIPs as real servers each RS would only ever see one LIP. DPVS skips a LIP on 5% of
     // binds at random; we skip on every 20th bind, the same rate, deterministically.
@@ -603,7 +635,7 @@ export class Ipvs {
       return -1;
     }
     const a = la!.addr;
-    ct.setAddr(i, 2, a.w0, a.w1, a.w2, a.w3);
+    ct.setAddr(i, 2, a.w0 | 0, a.w1 | 0, a.w2 | 0, a.w3 | 0);
     return lport;
   }
 
@@ -634,9 +666,9 @@ export class Ipvs {
       const t = c[r + W_CTL]!;
       if (t >= 0) c[t * CONN_WORDS + W_CTL]--;
       if (ct.method(i) === FWD_FNAT) {
-        const la = this.laddrs.getW(d.af, ct.addrWordU(i, 2, 0), ct.addrWordU(i, 2, 1), ct.addrWordU(i, 2, 2), ct.addrWordU(i, 2, 3));
+        const la = this.laddrs.getW(d.af, ct.addrWord(i, 2, 0), ct.addrWord(i, 2, 1), ct.addrWord(i, 2, 2), ct.addrWord(i, 2, 3));
         if (la !== undefined) {
-          la.give(laddrBucket(d.addrW0, d.addrW1, d.addrW2, d.addrW3, ct.port(i, 3)), ct.port(i, 2));
+          la.give(laddrBucket(d.a0, d.a1, d.a2, d.a3, ct.port(i, 3)), ct.port(i, 2));
           if (la.conns === 0 && !this.laddrRefs.has(la)) this.laddrs.delete(la.addr);
           else if (la.conns === 0 && this.laddrRefs.get(la) === 0) {
             this.laddrRefs.delete(la);

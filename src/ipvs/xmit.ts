@@ -12,8 +12,8 @@ import {
 import { tcpCompactOptions, tcpInsertToa, tcpLowerMss, tcpShiftSack, tcpStripTimestamp } from '../packet/tcp.js';
 import type { NeighEntry } from '../netif/neigh.js';
 import {
-  CONN_F_FDATA, CONN_F_IN_V6, CONN_F_SEQ_INIT, CONN_WORDS, type ConnTable, W_CVPORT, W_DLPORT, W_FDATA, W_FLAGS, W_MTU,
-  W_NHGEN, W_NHIN, W_NHOUT, W_SEQDELTA,
+  CONN_F_FDATA, CONN_F_IN_V6, CONN_F_SEQ_INIT, CONN_F_V6, CONN_WORDS, type ConnTable, W_CADDR, W_CVPORT, W_DLPORT, W_FDATA, W_FLAGS,
+  W_LADDR, W_MTU, W_NHGEN, W_NHIN, W_NHOUT, W_SEQDELTA, W_VADDR,
 } from './conn-table.js';
 import { type Dest, FWD_DR, FWD_FNAT, FWD_NAT, TUN_GRE, TUN_GUE } from './dest.js';
 import type { Ipvs } from './ipvs.js';
@@ -41,6 +41,21 @@ export class Xmit {
   nextHop(i: number, dir: number, af: number, d0: number, d1: number, d2: number, d3: number, onlink: boolean): NeighEntry | null {
     const c = this.ct.rec;
     const r0 = i * CONN_WORDS;
+    const nb = this.ipvs.stack.neighs;
+    if (c[r0 + W_NHGEN] === (nb.gen | 0)) {
+      const idx = c[r0 + W_NHIN + dir]!;
+      if (idx >= 0) {
+        const e = nb.entries[idx];
+        if (e && e.state !== 3 /* STALE */) return e;
+      }
+    }
+    return this.nextHopSlow(i, dir, af, d0, d1, d2, d3, onlink);
+  }
+
+  /** nextHop off the cached path: a stale neighbour, or the route and neighbour looked up. */
+  private nextHopSlow(i: number, dir: number, af: number, d0: number, d1: number, d2: number, d3: number, onlink: boolean): NeighEntry | null {
+    const c = this.ct.rec;
+    const r0 = i * CONN_WORDS;
     const stack = this.ipvs.stack;
     const nb = stack.neighs;
     if (c[r0 + W_NHGEN] === (nb.gen | 0)) {
@@ -57,8 +72,8 @@ export class Xmit {
       c[r0 + W_NHOUT] = -1;
       c[r0 + W_NHGEN] = nb.gen;
     }
-    // Off the cached path: conn words are int32, the stack's addresses unsigned.
-    d0 >>>= 0; d1 >>>= 0; d2 >>>= 0; d3 >>>= 0;
+    // Conn words are int32: the route lookup masks them and AddrMap keys are int32, so they go in
+    // as they are (unsigned words above 2^31 would be boxed as heap numbers for each call).
     const r = stack.routeOutput(af, d0, d1, d2, d3);
     if (r === null || r.scope === 'kni_host') return null;
     const v = r.via;
@@ -160,7 +175,7 @@ export class Xmit {
       buf[o + 9] = innerProto;
       writeU16(buf, o + 10, 0);
       if (d.tunCsum || af === 6) {
-        const s = af === 4 ? pseudoSum4(readU32(buf, outer + 12), d.addrW0, IPPROTO_UDP, 12 + len)
+        const s = af === 4 ? pseudoSum4(readI32(buf, outer + 12), d.a0, IPPROTO_UDP, 12 + len)
           : pseudoSum6(buf, outer + 8, outer + 24, IPPROTO_UDP, 12 + len);
         let c = csumFold(csumPartial(buf, o, 12 + len, s));
         if (c === 0) c = 0xffff;
@@ -247,7 +262,48 @@ export class Xmit {
 
   // ================================================================= FullNAT
 
+  /**
+   * FullNAT client -> RS. The common case (IPv4 on both sides, no SYN, RST or TOA) is this short
+   * function; the rest (handshake, TOA insertion and option compaction, IPv6, NAT64) is fnatInFull.
+   */
   private fnatIn(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
+    const c = this.ct.rec;
+    const r = i * CONN_WORDS;
+    const f = c[r + W_FLAGS]!;
+    if ((f & CONN_F_V6) !== 0 || pi.af !== 4) return this.fnatInFull(pi, port, i, d);
+    const buf = pi.buf;
+    const l4 = pi.l4Off;
+    const tcp = pi.l4Proto === IPPROTO_TCP;
+    if (tcp && ((pi.tcpFlags & (TCP_SYN | TCP_RST)) !== 0 || ((f & CONN_F_FDATA) !== 0 && readI32(buf, l4 + 8) === c[r + W_FDATA]))) {
+      return this.fnatInFull(pi, port, i, d);
+    }
+    const e = this.nextHop(i, 0, 4, d.a0, 0, 0, 0, false);
+    if (e === null) return Drop.NO_ROUTE;
+    const l3 = pi.l3Off;
+    const outLen = pi.ipEnd - l3;
+    const mtu = c[r + W_MTU]! & 0xffff;
+    if (outLen > mtu && pi.dontFragment) return this.tooBig(pi, port, mtu, 0);
+    let dl = 0;
+    if (tcp) {
+      const seq = readI32(buf, l4 + 4);
+      const nseq = (seq + c[r + W_SEQDELTA]!) | 0;
+      writeU32(buf, l4 + 4, nseq);
+      dl = delta32(seq, nseq);
+    }
+    const ports = c[r + W_DLPORT]!;
+    const lport = ports & 0xffff;
+    const dport = ports >>> 16;
+    dl += delta16(pi.sport, lport) + delta16(pi.dport, dport);
+    writeU16(buf, l4, lport);
+    writeU16(buf, l4 + 2, dport);
+    const da = rewriteAddr4(buf, l3 + 12, c[r + W_LADDR]!) + rewriteAddr4(buf, l3 + 16, d.a0);
+    ipv4ApplyDelta(buf, l3, da);
+    this.fixL4Incremental(pi, dl + da);
+    this.send(e, buf, l3, outLen, 4, mtu);
+    return Drop.NONE;
+  }
+
+  private fnatInFull(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
     const ct = this.ct;
     const outAf = d.af;
     const e = this.nextHop(i, 0, outAf, d.a0, d.a1, d.a2, d.a3, false);
@@ -335,7 +391,47 @@ export class Xmit {
     return Drop.NONE;
   }
 
+  /**
+   * FullNAT RS -> client. The common case (IPv4 on both sides, no SYN or RST, no SACK blocks to
+   * shift) is this short function; the rest (MSS clamp, SACK, IPv6, NAT64) is fnatOutFull.
+   */
   private fnatOut(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
+    const c = this.ct.rec;
+    const r = i * CONN_WORDS;
+    if ((c[r + W_FLAGS]! & CONN_F_V6) !== 0 || pi.af !== 4) return this.fnatOutFull(pi, port, i, d);
+    const tcp = pi.l4Proto === IPPROTO_TCP;
+    const delta = c[r + W_SEQDELTA]!;
+    if (tcp && ((pi.tcpFlags & (TCP_SYN | TCP_RST)) !== 0 || (pi.tcpHdrLen > 20 && delta !== 0))) return this.fnatOutFull(pi, port, i, d);
+    const c0 = c[r + W_CADDR]!;
+    const e = this.nextHop(i, 1, 4, c0, 0, 0, 0, false);
+    if (e === null) return Drop.NO_ROUTE;
+    const buf = pi.buf;
+    const l4 = pi.l4Off;
+    const l3 = pi.l3Off;
+    const mtu = c[r + W_MTU]! >>> 16;
+    const outLen = pi.ipEnd - l3;
+    if (outLen > mtu && pi.dontFragment) return this.tooBig(pi, port, mtu, 0);
+    let dl = 0;
+    if (tcp) {
+      const ack = readI32(buf, l4 + 8);
+      const nack = (ack - delta) | 0;
+      writeU32(buf, l4 + 8, nack);
+      dl = delta32(ack, nack);
+    }
+    const ports = c[r + W_CVPORT]!;
+    const cport = ports >>> 16;
+    const vport = ports & 0xffff;
+    dl += delta16(pi.sport, vport) + delta16(pi.dport, cport);
+    writeU16(buf, l4, vport);
+    writeU16(buf, l4 + 2, cport);
+    const da = rewriteAddr4(buf, l3 + 12, c[r + W_VADDR]!) + rewriteAddr4(buf, l3 + 16, c0);
+    ipv4ApplyDelta(buf, l3, da);
+    this.fixL4Incremental(pi, dl + da);
+    this.send(e, buf, l3, outLen, 4, mtu);
+    return Drop.NONE;
+  }
+
+  private fnatOutFull(pi: PacketInfo, port: number, i: number, d: Dest): DropReason {
     const ct = this.ct;
     const c = ct.rec;
     const r = i * CONN_WORDS;
@@ -445,12 +541,19 @@ export function rewriteAddr(buf: Uint8Array, off: number, af: number, w0: number
   return dl;
 }
 
+/** rewriteAddr for one IPv4 address word. */
+function rewriteAddr4(buf: Uint8Array, off: number, w0: number): number {
+  const dl = delta32(readI32(buf, off), w0);
+  writeU32(buf, off, w0);
+  return dl;
+}
+
 /** Recomputes a TCP or UDP checksum from scratch over the segment and its pseudo-header. */
 export function l4FullChecksum(buf: Uint8Array, af: number, l3: number, l4: number, l4len: number, proto: number): void {
   const co = l4 + (proto === IPPROTO_TCP ? 16 : 6);
   buf[co] = 0;
   buf[co + 1] = 0;
-  const ps = af === 4 ? pseudoSum4(readU32(buf, l3 + 12), readU32(buf, l3 + 16), proto, l4len) : pseudoSum6(buf, l3 + 8, l3 + 24, proto, l4len);
+  const ps = af === 4 ? pseudoSum4(readI32(buf, l3 + 12), readI32(buf, l3 + 16), proto, l4len) : pseudoSum6(buf, l3 + 8, l3 + 24, proto, l4len);
   let c = csumFold(csumPartial(buf, l4, l4len, ps));
   if (proto === IPPROTO_UDP && c === 0) c = 0xffff;
   writeU16(buf, co, c);
