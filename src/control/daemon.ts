@@ -11,13 +11,14 @@ import { type ScriptCommand, parseScript } from './script.js';
 import { type ControlRequest, type ControlResponse, type ControlServer, listenControl } from './socket.js';
 import { WorkerPool } from './workers.js';
 import { programOf, parseProgramArgs } from '../cli/parse/program.js';
-import type { DriverHost } from '../drivers/driver.js';
 import { MEMORY_DRIVER, MemoryRingHost } from '../drivers/memory-rings.js';
 import { AfPacketHost } from '../drivers/afpacket-host.js';
 import { AFPACKET_DRIVER } from '../drivers/afpacket-port-driver.js';
 import { ScriptError, TsvsError } from '../errors.js';
 import { formatIpPort, formatMac } from '../packet/inet.js';
 import { Engine } from '../worker/engine.js';
+import { ownedAddrs } from '../worker/owned.js';
+import { type DriverHost, type OwnedAddrs, sameOwnedAddrs } from '../drivers/driver.js';
 
 export interface DaemonOptions {
   readonly config: DaemonConfig;
@@ -62,6 +63,7 @@ export class Daemon {
   private queue: Promise<unknown> = Promise.resolve();
   private server: ControlServer | null = null;
   private readonly log: Logger;
+  private owned: OwnedAddrs = { vips: [], lips: [], local: [] };
 
   private constructor(private readonly o: DaemonOptions) {
     this.log = o.log ?? stderrLogger;
@@ -132,6 +134,11 @@ export class Daemon {
   /** Makes a validated batch the current configuration; returns its version. */
   private commit(v: { engine: Engine; batch: readonly ScriptCommand[] }): number {
     this.state = v.engine;
+    const owned = ownedAddrs(v.engine);
+    if (!sameOwnedAddrs(owned, this.owned)) {
+      this.owned = owned;
+      this.driver.addressesChanged?.(owned);
+    }
     this.history = [...this.history, ...v.batch.map((s) => s.command)];
     for (const s of v.batch) {
       if (s.command.kind === 'zero') {

@@ -2,6 +2,7 @@
 // (memory rings for tests, AF_PACKET rings later). One driver instance per worker; never per packet.
 
 import type { FrameSink } from '../netif/stack.js';
+import { type IpAddr, ipEquals } from '../packet/inet.js';
 
 /**
  * Called once per received frame with a view into ring memory: buf[off, off+len), with at least
@@ -23,6 +24,8 @@ export interface PortDriver extends FrameSink {
   wait(timeoutMs: number): void;
   /** Frames the driver had to drop on send (ring full); the worker publishes this count. */
   txDrops(): number;
+  /** Called after each configuration batch the worker applied whose owned addresses changed. */
+  addressesChanged?(owned: OwnedAddrs): void;
   close(): void;
 }
 
@@ -36,10 +39,32 @@ export interface DriverHost {
   workerInit(index: number): DriverInit;
   /** Wakes worker `index` out of wait() so it sees new configuration at once (best effort). */
   wake(index: number): void;
+  /** Called on the main thread after each committed batch whose owned addresses changed. */
+  addressesChanged?(owned: OwnedAddrs): void;
   close(): void;
 }
 
 export interface DriverInit {
   readonly driver: string;
   readonly [k: string]: unknown;
+}
+
+/**
+ * The addresses tsvs answers for on its ports: what the kernel beside it must leave alone (the
+ * takeover) and what flow steering must know (FullNAT replies come back to LIPs; NAT replies are
+ * steered by the client side, found by the VIPs). Sorted and deduplicated, so two snapshots of the
+ * same configuration compare equal by `sameOwnedAddrs`.
+ */
+export interface OwnedAddrs {
+  /** Service addresses (each once, whatever the ports and protocols on it). */
+  readonly vips: readonly IpAddr[];
+  /** FullNAT local addresses (--add-laddr), shared by services. */
+  readonly lips: readonly IpAddr[];
+  /** Interface addresses (`tsip addr add`) that are neither VIPs nor LIPs. */
+  readonly local: readonly IpAddr[];
+}
+
+export function sameOwnedAddrs(a: OwnedAddrs, b: OwnedAddrs): boolean {
+  const same = (x: readonly IpAddr[], y: readonly IpAddr[]): boolean => x.length === y.length && x.every((v, i) => ipEquals(v, y[i]!));
+  return same(a.vips, b.vips) && same(a.lips, b.lips) && same(a.local, b.local);
 }

@@ -10,6 +10,8 @@ import { NetCounters } from '../netif/counters.js';
 import { IpvsStats } from '../ipvs/stats.js';
 import { formatIpPort } from '../packet/inet.js';
 import { Engine } from './engine.js';
+import { ownedAddrs } from './owned.js';
+import { type OwnedAddrs, sameOwnedAddrs } from '../drivers/driver.js';
 import {
   CTL_APPLIED, CTL_POSTED, CTL_STOP, type ConfigBatch, type FromWorker, type StatsView, type ToWorker, type WorkerInit,
   WS_BURSTS, WS_CONNS, WS_SCALARS, WS_TOA_NO_ROOM, WS_TX_RING_DROPS,
@@ -39,6 +41,7 @@ const engine = new Engine(driver, clock, {
 // Bound once: the driver calls this per frame, and a closure per packet is what we must avoid.
 const input: RxHandler = (port, buf, off, len) => engine.input(port, buf, off, len);
 let applied = 0;
+let owned: OwnedAddrs = { vips: [], lips: [], local: [] };
 
 function post(m: FromWorker): void {
   parentPort!.postMessage(m);
@@ -53,6 +56,12 @@ function applyBatch(batch: ConfigBatch): void {
     } catch (e) {
       errors.push(`${cmd.kind}: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+  // Before the ack: once every worker acked, a new LIP's replies are steered to its owner.
+  const now = ownedAddrs(engine);
+  if (!sameOwnedAddrs(now, owned)) {
+    owned = now;
+    driver.addressesChanged?.(now);
   }
   applied = batch.version;
   Atomics.store(ctl, CTL_APPLIED, applied);
