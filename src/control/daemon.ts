@@ -9,7 +9,10 @@ import { interimShow, isReadOnly } from './interim-show.js';
 import { type Logger, stderrLogger } from './log.js';
 import { type ScriptCommand, parseScript } from './script.js';
 import { type ControlRequest, type ControlResponse, type ControlServer, listenControl } from './socket.js';
-import { WorkerPool } from './workers.js';
+import { type Totals, WorkerPool } from './workers.js';
+import { RateEstimator } from './rates.js';
+import { type ServiceView, serviceViews, sumCounts } from './views.js';
+import type { ConnPage, ConnRow, CountsAnswer, NeighRow } from '../worker/query.js';
 import { programOf, parseProgramArgs } from '../cli/parse/program.js';
 import { MEMORY_DRIVER, MemoryRingHost } from '../drivers/memory-rings.js';
 import { AfPacketHost } from '../drivers/afpacket-host.js';
@@ -62,6 +65,7 @@ export class Daemon {
   /** Batches are applied one at a time, in arrival order. */
   private queue: Promise<unknown> = Promise.resolve();
   private server: ControlServer | null = null;
+  readonly rates: RateEstimator;
   private readonly log: Logger;
   private owned: OwnedAddrs = { vips: [], lips: [], local: [] };
 
@@ -73,6 +77,7 @@ export class Daemon {
       workers: o.config.workers, driver: this.driver, connCapacity: o.config.connCapacity, log: this.log,
       testHooks: o.testHooks ?? false, current: () => ({ version: this.version, commands: this.history }),
     });
+    this.rates = new RateEstimator(() => this.pool.totals());
   }
 
   /** Applies the ports and the startup script, starts the workers, then opens the control socket. */
@@ -93,6 +98,7 @@ export class Daemon {
       d.driver.close();
       throw e;
     }
+    d.rates.start();
     d.log({ level: 'info', event: 'daemon_ready', workers: o.config.workers, driver: d.driver.name, socket: o.config.socket, version: d.version });
     return d;
   }
@@ -188,8 +194,54 @@ export class Daemon {
     return '';
   }
 
+  /** The configuration as applied (read-only: listings and the API read it, never change it). */
+  get current(): Engine {
+    return this.state;
+  }
+
+  totals(): Totals {
+    return this.pool.totals();
+  }
+
+  /** Services with dests, LIPs, summed stats, live counts and rates. */
+  async services(): Promise<ServiceView[]> {
+    const counts = sumCounts(await this.pool.query({ what: 'counts' }) as (CountsAnswer | null)[]);
+    return serviceViews(this.state, this.pool.totals(), counts, this.rates.table());
+  }
+
+  /**
+   * Connections of every worker, worker by worker, at most `limit` in all (the API pages with
+   * `from`, a position returned as `next`: worker index and slot).
+   */
+  async connections(limit = Number.MAX_SAFE_INTEGER, from: { worker: number; slot: number } = { worker: 0, slot: 0 }): Promise<{
+    rows: { worker: number; conn: ConnRow }[]; next: { worker: number; slot: number } | null;
+  }> {
+    const rows: { worker: number; conn: ConnRow }[] = [];
+    let w = from.worker, slot = from.slot;
+    // Pages bound each worker's answer, so a million connections never travel as one message.
+    const PAGE = 4096;
+    while (w < this.pool.size) {
+      if (rows.length >= limit) return { rows, next: { worker: w, slot } };
+      const page = (await this.pool.queryOne(w, { what: 'conns', from: slot, limit: Math.min(PAGE, limit - rows.length) })) as ConnPage | null;
+      for (const conn of page?.rows ?? []) rows.push({ worker: w, conn });
+      if (page && page.next >= 0) slot = page.next;
+      else {
+        w++;
+        slot = 0;
+      }
+    }
+    return { rows, next: null };
+  }
+
+  /** Each worker's neighbour table (they learn separately, as DPVS's per-lcore tables do). */
+  async neighbours(): Promise<{ worker: number; neigh: NeighRow }[]> {
+    const answers = (await this.pool.query({ what: 'neigh' })) as (NeighRow[] | null)[];
+    return answers.flatMap((a, worker) => (a ?? []).map((neigh) => ({ worker, neigh })));
+  }
+
   /** Stops accepting requests, stops the workers, removes the socket. */
   async stop(): Promise<void> {
+    this.rates.stop();
     await this.server?.close();
     this.server = null;
     await this.pool.stop();

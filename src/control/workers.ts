@@ -5,9 +5,10 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import type { DriverHost } from '../drivers/driver.js';
 import { ST_FIELDS } from '../ipvs/stats.js';
 import {
-  COUNTER_SLOTS, CTL_POSTED, CTL_STOP, CTL_WORDS, type ConfigBatch, type FromWorker, type StatsView, type ToWorker,
+  COUNTER_SLOTS, CTL_POSTED, CTL_QUERY, CTL_STOP, CTL_WORDS, type ConfigBatch, type FromWorker, type StatsView, type ToWorker,
   type WorkerInit, WS_CONNS,
 } from '../worker/shared.js';
+import type { QueryAnswer, WorkerQuery } from '../worker/query.js';
 import type { Logger } from './log.js';
 
 const THREAD_URL = new URL('../worker/thread.js', import.meta.url);
@@ -34,6 +35,8 @@ interface Slot {
   applied: number;
   stats: StatsView | null;
   restarts: number;
+  /** Queries posted to the current thread, by sequence number. */
+  readonly queries: Map<number, (a: QueryAnswer | null) => void>;
 }
 
 type MessagePort = import('node:worker_threads').MessagePort;
@@ -52,6 +55,7 @@ export class WorkerPool {
   private readonly slots: Slot[] = [];
   private waiters: { version: number; resolve: () => void }[] = [];
   private stopping = false;
+  private querySeq = 0;
   /** IPVS stats of worker threads that died, by key, so sums never go backwards. */
   private readonly retiredSvc = new Map<string, Float64Array>();
   private readonly retiredDest = new Map<string, Float64Array>();
@@ -60,7 +64,7 @@ export class WorkerPool {
     for (let i = 0; i < o.workers; i++) {
       this.slots.push({
         index: i, counters: new SharedArrayBuffer(COUNTER_SLOTS * 8), worker: null, ctl: new Int32Array(0),
-        config: null, applied: 0, stats: null, restarts: 0,
+        config: null, applied: 0, stats: null, restarts: 0, queries: new Map(),
       });
     }
   }
@@ -79,6 +83,27 @@ export class WorkerPool {
   broadcast(batch: ConfigBatch): Promise<void> {
     for (const s of this.slots) this.post(s, { type: 'config', batch }, batch.version);
     return this.appliedEverywhere(batch.version);
+  }
+
+  /**
+   * Asks every worker the same read-only question; answers come in worker order, null for a
+   * worker that is restarting (its state is gone anyway). Workers answer between two bursts.
+   */
+  query(q: WorkerQuery): Promise<(QueryAnswer | null)[]> {
+    return Promise.all(this.slots.map((s) => this.queryOne(s.index, q)));
+  }
+
+  /** One worker's answer (null while it restarts). */
+  queryOne(index: number, q: WorkerQuery): Promise<QueryAnswer | null> {
+    const s = this.slots[index]!;
+    const seq = ++this.querySeq;
+    return new Promise<QueryAnswer | null>((resolve) => {
+      if (!s.config || !s.worker) return resolve(null);
+      s.queries.set(seq, resolve);
+      s.config.postMessage({ type: 'query', seq, query: q } satisfies ToWorker);
+      Atomics.store(s.ctl, CTL_QUERY, seq);
+      this.o.driver.wake(s.index);
+    });
   }
 
   /** Test hook: makes worker `index` throw between two bursts (testHooks only). */
@@ -132,7 +157,13 @@ export class WorkerPool {
     s.config = ch.port1;
     s.applied = 0;
     w.on('message', (m: FromWorker) => {
-      if (m.type !== 'applied' || s.worker !== w) return;
+      if (s.worker !== w) return;
+      if (m.type === 'answer') {
+        s.queries.get(m.seq)?.(m.answer);
+        s.queries.delete(m.seq);
+        return;
+      }
+      if (m.type !== 'applied') return;
       s.applied = m.version;
       s.stats = m.stats;
       for (const e of m.errors) this.o.log({ level: 'error', event: 'worker_apply_failed', worker: s.index, version: m.version, error: e });
@@ -144,6 +175,8 @@ export class WorkerPool {
     w.on('exit', (code) => {
       if (s.worker !== w) return;
       s.worker = null;
+      for (const resolve of s.queries.values()) resolve(null);
+      s.queries.clear();
       s.config?.close();
       s.config = null;
       // Its connections died with it: the count it published no longer exists.

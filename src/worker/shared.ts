@@ -4,6 +4,7 @@
 import type { Command } from '../control/commands.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { DriverInit } from '../drivers/driver.js';
+import type { QueryAnswer, WorkerQuery } from './query.js';
 import { NET_COUNTER_SLOTS } from '../netif/counters.js';
 
 /*
@@ -11,6 +12,7 @@ import { NET_COUNTER_SLOTS } from '../netif/counters.js';
  *   CTL_POSTED   main: newest configuration version posted on the config port
  *   CTL_APPLIED  worker: newest version it has applied in full (between two bursts)
  *   CTL_STOP     main: 1 = finish the current burst, close the driver and return
+ *   CTL_QUERY    main: sequence number of the newest read-only query posted on the config port
  *
  * Counters, one Float64Array per worker (COUNTER_SLOTS), written only by the worker:
  *   [0, WS_SCALARS)                 the scalars below, refreshed after every burst
@@ -23,6 +25,7 @@ import { NET_COUNTER_SLOTS } from '../netif/counters.js';
 export const CTL_POSTED = 0;
 export const CTL_APPLIED = 1;
 export const CTL_STOP = 2;
+export const CTL_QUERY = 3;
 export const CTL_WORDS = 8;
 
 export const WS_CONNS = 0;
@@ -54,7 +57,10 @@ export interface WorkerInit {
   readonly testHooks: boolean;
 }
 
-export type ToWorker = { readonly type: 'config'; readonly batch: ConfigBatch } | { readonly type: 'crash' };
+export type ToWorker =
+  | { readonly type: 'config'; readonly batch: ConfigBatch }
+  | { readonly type: 'query'; readonly seq: number; readonly query: WorkerQuery }
+  | { readonly type: 'crash' };
 
 export interface StatsView {
   readonly svc: Float64Array;
@@ -66,4 +72,5 @@ export interface StatsView {
 
 export type FromWorker =
   | { readonly type: 'applied'; readonly version: number; readonly stats: StatsView; readonly errors: readonly string[] }
+  | { readonly type: 'answer'; readonly seq: number; readonly answer: QueryAnswer }
   | { readonly type: 'stopped' };

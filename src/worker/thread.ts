@@ -10,10 +10,11 @@ import { NetCounters } from '../netif/counters.js';
 import { IpvsStats } from '../ipvs/stats.js';
 import { formatIpPort } from '../packet/inet.js';
 import { Engine } from './engine.js';
+import { answerQuery } from './query.js';
 import { ownedAddrs } from './owned.js';
 import { type OwnedAddrs, sameOwnedAddrs } from '../drivers/driver.js';
 import {
-  CTL_APPLIED, CTL_POSTED, CTL_STOP, type ConfigBatch, type FromWorker, type StatsView, type ToWorker, type WorkerInit,
+  CTL_APPLIED, CTL_POSTED, CTL_QUERY, CTL_STOP, type ConfigBatch, type FromWorker, type StatsView, type ToWorker, type WorkerInit,
   WS_BURSTS, WS_CONNS, WS_SCALARS, WS_TOA_NO_ROOM, WS_TX_RING_DROPS,
 } from './shared.js';
 
@@ -41,6 +42,7 @@ const engine = new Engine(driver, clock, {
 // Bound once: the driver calls this per frame, and a closure per packet is what we must avoid.
 const input: RxHandler = (port, buf, off, len) => engine.input(port, buf, off, len);
 let applied = 0;
+let answered = 0;
 let owned: OwnedAddrs = { vips: [], lips: [], local: [] };
 
 function post(m: FromWorker): void {
@@ -85,6 +87,11 @@ function takeConfig(): void {
       if (init.testHooks) throw new Error(`worker ${init.index}: crash requested by a test`);
       continue;
     }
+    if (msg.type === 'query') {
+      answered = msg.seq;
+      post({ type: 'answer', seq: msg.seq, answer: answerQuery(engine, msg.query, clock.now()) });
+      continue;
+    }
     if (msg.batch.version > applied) applyBatch(msg.batch);
   }
 }
@@ -108,7 +115,7 @@ function burst(): number {
 function run(): void {
   applyBatch(init.initial);
   while (Atomics.load(ctl, CTL_STOP) === 0) {
-    if (Atomics.load(ctl, CTL_POSTED) !== applied) takeConfig();
+    if (Atomics.load(ctl, CTL_POSTED) !== applied || Atomics.load(ctl, CTL_QUERY) !== answered) takeConfig();
     if (burst() === 0) driver.wait(IDLE_WAIT_MS);
   }
   driver.close();
