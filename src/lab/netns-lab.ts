@@ -62,7 +62,7 @@ export class NetnsLab {
   readonly mgmt: string | null;
   readonly socket = join(this.dir, 'tsvs.sock');
   daemonLog = '';
-  private daemon: ChildProcess | null = null;
+  protected daemon: ChildProcess | null = null;
   private readonly children: ChildProcess[] = [];
   private readonly nses: string[] = [];
   private readonly onExit = (): void => this.destroySync();
@@ -95,14 +95,14 @@ export class NetnsLab {
     return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
   }
 
-  private addNs(name: string): void {
+  protected addNs(name: string): void {
     execFileSync('ip', ['netns', 'add', name]);
     this.nses.push(name);
     this.sh(name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
     execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
   }
 
-  private veth(nsA: string, a: string, nsB: string, b: string): void {
+  protected veth(nsA: string, a: string, nsB: string, b: string): void {
     execFileSync('ip', ['link', 'add', a, 'netns', nsA, 'type', 'veth', 'peer', 'name', b, 'netns', nsB]);
     for (const [ns, dev] of [[nsA, a], [nsB, b]] as const) {
       for (const f of OFFLOADS) {
@@ -238,7 +238,7 @@ netif_defs {
     return execFileSync(process.execPath, [CLI(prog!), ...args], { encoding: 'utf8', env: { ...process.env, TSVS_SOCKET: this.socket } });
   }
 
-  private spawn(ns: string, cmd: string, args: string[]): ChildProcess {
+  protected spawn(ns: string, cmd: string, args: string[]): ChildProcess {
     // `ip netns exec` execs the command in place, so child.pid is the command's own PID.
     // Its own process group: a terminal's Ctrl-C reaches only the lab, which stops these in order.
     const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
