@@ -197,6 +197,15 @@ export function lbSuite(spec: ModeSpec, workers: number): void {
       assert.equal(status, 28, 'curl exit 28 (timeout), not 7 (connection refused)');
     });
 
+    test('the client\'s and the servers\' kernels counted no bad checksum in anything tsvs rewrote', () => {
+      for (const ns of [lab.ns.client, ...lab.ns.rs]) {
+        const k = lab.kernelCounters(ns);
+        const bad = Object.keys(k).filter((n) => n.endsWith('InCsumErrors') && k[n] !== 0).map((n) => `${n} ${k[n]}`);
+        assert.deepEqual(bad, [], ns);
+        assert.equal(k.TcpInCsumErrors, 0, `${ns}: nstat has TcpInCsumErrors`);
+      }
+    });
+
     test('the kernel in the tsvs namespace sent nothing during all of the above (every *Out* counter unchanged)', () => {
       const now = lab.kernelCounters(lab.ns.lb);
       const changed = Object.keys(now).filter((k) => k.includes('Out') && now[k] !== kernelBefore[k])
