@@ -187,7 +187,12 @@ export function lbSuite(spec: ModeSpec, workers: number): void {
 
     spec.more?.(() => lab);
 
-    test('SYNs to a VIP port without a service get no answer at all: curl times out, nobody resets', () => {
+    test('VIP ports without a service answer nothing: SYNs time out (no reset), a UDP datagram draws no unreachable', async () => {
+      const unreachables = (): number[] => {
+        const k = lab.kernelCounters(lab.ns.client);
+        return [k.IcmpInDestUnreachs!, k.Icmp6InDestUnreachs!];
+      };
+      const before = unreachables();
       let status: number | null = null;
       try {
         curl('--connect-timeout', '1', url('/', 81));
@@ -195,6 +200,12 @@ export function lbSuite(spec: ModeSpec, workers: number): void {
         status = (e as { status: number | null }).status;
       }
       assert.equal(status, 28, 'curl exit 28 (timeout), not 7 (connection refused)');
+      const probe = join(lab.dir, 'udp-probe');
+      writeFileSync(probe, 'probe\n');
+      lab.sh(lab.ns.client, 'socat', '-u', `OPEN:${probe}`, `UDP:${service(9)}`);
+      // A port unreachable would be back within a millisecond on veth; allow far more.
+      await sleep(300);
+      assert.deepEqual(unreachables(), before);
     });
 
     test('the client\'s and the servers\' kernels counted no bad checksum in anything tsvs rewrote', () => {
