@@ -181,7 +181,8 @@ export class NetnsLab {
     this.veth(client, `c${this.tag}`, lb, this.wan);
     this.addAddr(client, `c${this.tag}`, cs.client, cs.plen);
     const br = `br${this.tag}`;
-    // No multicast snooping: IPv6 ND goes to solicited-node groups tsvs never reports (MLD).
+    // No multicast snooping: tsvs sends no MLD reports, so whatever the bridge learns from the
+    // servers' reports, ND to solicited-node groups must still be flooded to tsvs's port.
     execFileSync('ip', ['-n', sw, 'link', 'add', br, 'type', 'bridge', 'mcast_snooping', '0']);
     execFileSync('ip', ['-n', sw, 'link', 'set', br, 'up']);
     const port = (dev: string): void => void execFileSync('ip', ['-n', sw, 'link', 'set', dev, 'master', br]);
