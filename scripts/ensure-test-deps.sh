@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (tshark to check our captures, scapy to check
 # the builder's scapy expressions, iproute2 and ethtool for the AF_PACKET namespace tests, nginx,
-# curl and ping for the end-to-end tests' real servers and client, socat and nftables for the
-# DR/tunnel ones).
+# curl, ping and wrk for the end-to-end tests' real servers and client, socat and nftables for
+# the kernel ipvs selftest's check and the tunnel servers).
 # Runs as the `pretest` step; does nothing when everything is already present.
 set -euo pipefail
 need=()
@@ -17,6 +17,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 { command -v nft || [ -x /usr/sbin/nft ]; } >/dev/null 2>&1 || need+=(nftables)
 { command -v ping || [ -x /usr/bin/ping ] || [ -x /bin/ping ]; } >/dev/null 2>&1 || need+=(iputils-ping)
+# The end-to-end tests' load tool.
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 # A pyenv python3 may shadow Debian's, which is where python3-scapy lands.
 { python3 -c 'import scapy' || /usr/bin/python3 -c 'import scapy'; } >/dev/null 2>&1 || need+=(python3-scapy)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

@@ -1,7 +1,8 @@
 // The lab in network namespaces (scenario S1, and S7's layout for `tsvs lab`): client, tsvs (WAN
 // dpdk1, LAN dpdk0, optionally a kernel management interface), a switch with a bridge, N nginx real
-// servers. Per-run names; processes stopped by PID and namespaces always removed. Used by `tsvs lab`
-// and by the end-to-end tests: one implementation.
+// servers; each side IPv4 or IPv6, servers routed back through tsvs for NAT. Per-run names;
+// processes stopped by PID and namespaces always removed. Used by `tsvs lab` and by the end-to-end
+// tests: one implementation.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +19,40 @@ export const LIP = '192.168.100.200';
 export const CLIENT_ADDR = '10.0.0.48';
 /** The kernel's management address in the tsvs namespace (S7: health checks go through Linux). */
 export const MGMT_ADDR = '192.168.100.250';
+
+/** The client side's addresses: the client, the VIP, extra client addresses (scheduler hashes). */
+export interface ClientSide {
+  readonly af: 4 | 6;
+  readonly client: string;
+  readonly vip: string;
+  /** The client's on-link prefix (tsvs routes it on dpdk1). */
+  readonly net: string;
+  readonly plen: number;
+  readonly extra: (i: number) => string;
+}
+
+/** The servers' side: real servers, the FullNAT LIP, tsvs's own address there (NAT's gateway). */
+export interface ServerSide {
+  readonly af: 4 | 6;
+  readonly rs: (i: number) => string;
+  readonly lip: string;
+  readonly gw: string;
+  readonly net: string;
+  readonly plen: number;
+}
+
+/** IPv4 is S1's plan; IPv6 mirrors it in the documentation prefix (RFC 3849). */
+export const CLIENT_SIDE: Readonly<Record<4 | 6, ClientSide>> = {
+  4: { af: 4, client: CLIENT_ADDR, vip: VIP, net: '10.0.0.0/16', plen: 16, extra: (i) => `10.0.0.${50 + i}` },
+  6: { af: 6, client: '2001:db8::48', vip: '2001:db8::100', net: '2001:db8::/64', plen: 64, extra: (i) => `2001:db8::${(0x50 + i).toString(16)}` },
+};
+export const SERVER_SIDE: Readonly<Record<4 | 6, ServerSide>> = {
+  4: { af: 4, rs: rsAddr, lip: LIP, gw: '192.168.100.1', net: '192.168.100.0/24', plen: 24 },
+  6: { af: 6, rs: (i) => `2001:db8:100::${i + 2}`, lip: '2001:db8:100::200', gw: '2001:db8:100::1', net: '2001:db8:100::/64', plen: 64 },
+};
+
+/** host:port as URLs, ipvsadm and nginx write it: IPv6 in brackets. */
+export const hostPort = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
 
 /** S1's configuration, line for line (references/scenarios.md), with one `-a` per real server. */
 export function fnatRrLines(servers: number): string[] {
@@ -38,6 +73,11 @@ export interface LabOptions {
   mgmt?: boolean;
   /** Namespace name prefix (default `tsvs-<pid>`); a random tag follows it. */
   prefix?: string;
+  /** Address family of the client side (client, VIP) and of the servers' side (servers, LIP). */
+  clientAf?: 4 | 6;
+  serverAf?: 4 | 6;
+  /** NAT (S4): the real servers' default route is tsvs's LAN address (`ServerSide.gw`). */
+  nat?: boolean;
   /**
    * On SIGINT/SIGTERM remove everything and die of the signal (tests). `tsvs lab` handles the
    * signals itself and passes false.
@@ -61,6 +101,10 @@ export class NetnsLab {
   readonly lan = `l${this.tag}`;
   readonly mgmt: string | null;
   readonly socket = join(this.dir, 'tsvs.sock');
+  readonly cs: ClientSide;
+  readonly ss: ServerSide;
+  private readonly nat: boolean;
+  private extraClientAddrs = 0;
   daemonLog = '';
   protected daemon: ChildProcess | null = null;
   private readonly children: ChildProcess[] = [];
@@ -78,6 +122,9 @@ export class NetnsLab {
     const servers = opts.servers ?? 2;
     this.ns = { client: `${p}-cl`, lb: `${p}-lb`, sw: `${p}-sw`, rs: Array.from({ length: servers }, (_, i) => `${p}-rs${i + 1}`) };
     this.mgmt = opts.mgmt ? `m${this.tag}` : null;
+    this.cs = CLIENT_SIDE[opts.clientAf ?? 4];
+    this.ss = SERVER_SIDE[opts.serverAf ?? 4];
+    this.nat = opts.nat ?? false;
     this.signals = opts.signals ?? true;
     process.on('exit', this.onExit);
     if (this.signals) {
@@ -95,11 +142,20 @@ export class NetnsLab {
     return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
   }
 
-  protected addNs(name: string): void {
+  /**
+   * IPv6 stays off where nothing uses it. Where it is on, the interfaces made later skip DAD (an
+   * address is usable at once) and router solicitation (no router here; a quiet kernel).
+   */
+  protected addNs(name: string, ipv6 = false): void {
     execFileSync('ip', ['netns', 'add', name]);
     this.nses.push(name);
-    this.sh(name, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+    const v6 = ipv6 ? ['accept_dad=0', 'router_solicitations=0', 'disable_ipv6=0'] : ['disable_ipv6=1'];
+    this.sh(name, 'sysctl', '-qw', ...['all', 'default'].flatMap((c) => v6.map((kv) => `net.ipv6.conf.${c}.${kv}`)));
     execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  }
+
+  private addAddr(ns: string, dev: string, addr: string, plen: number): void {
+    execFileSync('ip', ['-n', ns, 'addr', 'add', `${addr}/${plen}`, 'dev', dev, ...(addr.includes(':') ? ['nodad'] : [])]);
   }
 
   protected veth(nsA: string, a: string, nsB: string, b: string): void {
@@ -118,11 +174,16 @@ export class NetnsLab {
   /** The topology; no address on tsvs's interfaces: the VIP and LIP belong to tsvs alone. */
   build(): void {
     const { client, lb, sw, rs } = this.ns;
-    for (const n of this.namespaces) this.addNs(n);
+    const { cs, ss } = this;
+    // The tsvs namespace gets IPv6 when a side uses it: its kernel must then stay quiet on its own.
+    const ipv6 = new Set([...(cs.af === 6 ? [client, lb] : []), ...(ss.af === 6 ? [lb, ...rs] : [])]);
+    for (const n of this.namespaces) this.addNs(n, ipv6.has(n));
     this.veth(client, `c${this.tag}`, lb, this.wan);
-    execFileSync('ip', ['-n', client, 'addr', 'add', `${CLIENT_ADDR}/16`, 'dev', `c${this.tag}`]);
+    this.addAddr(client, `c${this.tag}`, cs.client, cs.plen);
     const br = `br${this.tag}`;
-    execFileSync('ip', ['-n', sw, 'link', 'add', br, 'type', 'bridge']);
+    // No multicast snooping: tsvs sends no MLD reports, so whatever the bridge learns from the
+    // servers' reports, ND to solicited-node groups must still be flooded to tsvs's port.
+    execFileSync('ip', ['-n', sw, 'link', 'add', br, 'type', 'bridge', 'mcast_snooping', '0']);
     execFileSync('ip', ['-n', sw, 'link', 'set', br, 'up']);
     const port = (dev: string): void => void execFileSync('ip', ['-n', sw, 'link', 'set', dev, 'master', br]);
     this.veth(lb, this.lan, sw, `s0${this.tag}`);
@@ -130,8 +191,9 @@ export class NetnsLab {
     rs.forEach((n, i) => {
       this.veth(n, `r${i}${this.tag}`, sw, `s${i + 1}${this.tag}`);
       port(`s${i + 1}${this.tag}`);
-      // A /24: the LIP 192.168.100.200 is on-link, so replies to it go straight back to tsvs.
-      execFileSync('ip', ['-n', n, 'addr', 'add', `${rsAddr(i)}/24`, 'dev', `r${i}${this.tag}`]);
+      // A /24 (/64): the LIP is on-link, so replies to it go straight back to tsvs.
+      this.addAddr(n, `r${i}${this.tag}`, ss.rs(i), ss.plen);
+      if (this.nat) execFileSync('ip', ['-n', n, `-${ss.af}`, 'route', 'add', 'default', 'via', ss.gw]);
     });
     if (this.mgmt) {
       // A plain kernel interface on the servers' switch: health checks and SSH-style access go
@@ -147,7 +209,7 @@ export class NetnsLab {
     const d = join(this.dir, `rs${i + 1}`);
     const root = join(d, 'www');
     mkdirSync(join(root, 'up'), { recursive: true });
-    writeFileSync(join(root, 'index.html'), `rs${i + 1} ${rsAddr(i)}\n`);
+    writeFileSync(join(root, 'index.html'), `rs${i + 1} ${this.ss.rs(i)}\n`);
     const accessLog = join(d, 'access.log');
     writeFileSync(join(d, 'nginx.conf'), `
 daemon off;
@@ -157,7 +219,7 @@ pid ${d}/nginx.pid;
 error_log ${d}/error.log info;
 events { worker_connections 256; }
 http {
-  log_format s1 '$remote_addr $request_method $uri $status $body_bytes_sent';
+  log_format s1 '$remote_addr $remote_port $request_method $request_uri $status $body_bytes_sent';
   access_log ${accessLog} s1;
   client_body_temp_path ${d}/body;
   proxy_temp_path ${d}/proxy;
@@ -165,8 +227,10 @@ http {
   uwsgi_temp_path ${d}/uwsgi;
   scgi_temp_path ${d}/scgi;
   client_max_body_size 512m;
+  # A load tool's connections live for the whole run (the default closes one every 1000 requests).
+  keepalive_requests 1000000;
   server {
-    listen ${rsAddr(i)}:80;
+    listen ${hostPort(this.ss.rs(i), 80)};
     root ${root};
     location /up/ { dav_methods PUT; }
   }
@@ -177,11 +241,11 @@ http {
   }
 
   /** tsvs daemon with the afpacket driver in the tsvs namespace; resolves once it is ready. */
-  async startDaemon(timeoutMs = 15000): Promise<void> {
+  async startDaemon(timeoutMs = 15000, workers = 1): Promise<void> {
     const conf = join(this.dir, 'tsvs.conf');
     writeFileSync(conf, `
 global_defs {
-    workers 1
+    workers ${workers}
     driver afpacket
     control_socket ${this.socket}
     conn_pool_size 65536
@@ -236,6 +300,31 @@ netif_defs {
   ctl(line: string): string {
     const [prog, ...args] = line.split(/\s+/);
     return execFileSync(process.execPath, [CLI(prog!), ...args], { encoding: 'utf8', env: { ...process.env, TSVS_SOCKET: this.socket } });
+  }
+
+  /** Adds n more client addresses (`ClientSide.extra`) and returns all the extra ones so far. */
+  addClientAddrs(n: number): string[] {
+    for (let i = this.extraClientAddrs; i < this.extraClientAddrs + n; i++) {
+      this.addAddr(this.ns.client, `c${this.tag}`, this.cs.extra(i), this.cs.plen);
+    }
+    this.extraClientAddrs += n;
+    return Array.from({ length: this.extraClientAddrs }, (_, i) => this.cs.extra(i));
+  }
+
+  /** A command in a namespace, stopped with the lab if still running; resolves with its exit code. */
+  run(ns: string, cmd: string, ...args: string[]): Promise<number | null> {
+    const child = this.spawn(ns, cmd, args);
+    return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** wrk (one thread) from the client namespace: its report. */
+  wrk(url: string, connections: number, seconds: number, ...args: string[]): string {
+    return this.sh(this.ns.client, 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, ...args, url);
+  }
+
+  /** The namespace kernel's SNMP counters (`nstat -a`: absolute values; -s: no history file). */
+  kernelCounters(ns: string): Record<string, number> {
+    return (JSON.parse(this.sh(ns, 'nstat', '-asz', '--json')) as { kernel: Record<string, number> }).kernel;
   }
 
   protected spawn(ns: string, cmd: string, args: string[]): ChildProcess {
