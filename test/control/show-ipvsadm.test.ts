@@ -4,7 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Harness, configure, startDaemon } from './harness.js';
+import { type Harness, configure, output, startDaemon } from './harness.js';
 import { V4, config, fromClient } from '../ipvs/fnat/frames.js';
 import { largeNum } from '../../src/control/show/printf.js';
 import { listAll } from '../../src/control/show/ipvsadm-list.js';
@@ -35,11 +35,7 @@ const HEADER = 'IP Virtual Server version 1.2.1 (size=8192)\n';
 
 describe('tsvsadm listings (golden, daemon with 2 workers)', () => {
   let h: Harness;
-  const out = async (line: string): Promise<string> => {
-    const r = await h.cmd(line);
-    assert.ok(r.ok, `${line}: ${r.error}`);
-    return r.output ?? '';
-  };
+  const out = (line: string): Promise<string> => output(h, line);
   before(async () => {
     h = await startDaemon(2);
     await configure(h, config(V4, { proto: 'tcp' }) + RICH);
