@@ -19,7 +19,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function runClient(program: 'tsvsadm' | 'tsip', argv: readonly string[]): Promise<number> {
+export async function runClient(program: 'tsvsadm' | 'tsip' | 'tsvs', argv: readonly string[]): Promise<number> {
   const socket = process.env.TSVS_SOCKET || DEFAULT_SOCKET;
   const restore = program === 'tsvsadm' && (argv.includes('-R') || argv.includes('--restore'));
   const req: ControlRequest = restore

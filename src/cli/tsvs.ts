@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `tsvs` program: subcommands daemon (workers + control socket), replay (offline engine over
-// captures) and lab (the daemon in network namespaces, `npm start`); keepalived arrives with its issue.
+// captures), save/set (to the running daemon) and lab (the daemon in network namespaces, `npm start`); keepalived arrives with its issue.
 // Errors print to stderr, exit non-zero.
 
 import { readFile } from 'node:fs/promises';
@@ -8,12 +8,15 @@ import { parseArgs } from 'node:util';
 import { Daemon } from '../control/daemon.js';
 import { parseDaemonConfig } from '../control/config-file.js';
 import { TsvsError } from '../errors.js';
+import { runClient } from './client.js';
 import { labMain } from './lab.js';
 import { replayMain } from './replay.js';
 
 const USAGE = `Usage:
   tsvs daemon -f tsvs.conf [--socket PATH]
   tsvs replay --config FILE --in PORT=FILE.pcap [--in ...] [--out PORT=FILE.pcap ...]
+  tsvs save     print the running daemon's whole configuration as a script (startup_script loads it)
+  tsvs set KEY VALUE   change a runtime setting of the running daemon
   tsvs lab      (root) FullNAT in network namespaces with 3 nginx servers, until Ctrl-C
 `;
 
@@ -68,6 +71,10 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(summary + '\n');
       return 0;
     }
+    case 'save':
+    case 'set':
+      // Sent to the running daemon like tsvsadm and tsip lines (TSVS_SOCKET overrides the socket).
+      return runClient('tsvs', [sub, ...rest]);
     case 'lab':
       if (rest.length) throw new TsvsError('TSVS_ERR_INVALID_ARG', `lab takes no arguments\n${USAGE}`);
       return labMain();

@@ -112,7 +112,9 @@ export type Command =
   /** ipvsadm --set tcp tcpfin udp (0 = keep): TCP ESTABLISHED, TCP FIN_WAIT, UDP timeouts. */
   | { readonly kind: 'set-timeouts'; readonly tcp: number; readonly tcpfin: number; readonly udp: number }
   // ---- tsvs (settings that DPVS keeps in dpvs.conf, and the kernel in sysctls) ----
-  | { readonly kind: 'tsvs-set'; readonly key: string; readonly value: number };
+  | { readonly kind: 'tsvs-set'; readonly key: string; readonly value: number }
+  /** `tsvs save`: the whole configuration as a replayable script (read-only). */
+  | { readonly kind: 'config-save' };
 
 // Defined beside the routing table (netif sits below control); re-exported for command parsers.
 export type { RouteScope };

@@ -5,13 +5,13 @@ import { readFileSync } from 'node:fs';
 import { applyCommand } from './apply.js';
 import type { Command } from './commands.js';
 import type { DaemonConfig } from './config-file.js';
-import { interimShow, isReadOnly } from './interim-show.js';
 import { type Logger, stderrLogger } from './log.js';
 import { type ScriptCommand, parseScript } from './script.js';
 import { type ControlRequest, type ControlResponse, type ControlServer, listenControl } from './socket.js';
 import { type Totals, WorkerPool } from './workers.js';
 import { RateEstimator } from './rates.js';
 import { type ServiceView, serviceViews, sumCounts } from './views.js';
+import { type ShowSource, isReadOnly, show } from './show/index.js';
 import type { ConnPage, ConnRow, CountsAnswer, NeighRow } from '../worker/query.js';
 import { programOf, parseProgramArgs } from '../cli/parse/program.js';
 import { MEMORY_DRIVER, MemoryRingHost } from '../drivers/memory-rings.js';
@@ -186,12 +186,22 @@ export class Daemon {
     const program = first === undefined ? undefined : programOf(first);
     if (program === undefined) throw new TsvsError('TSVS_ERR_SYNTAX', `argv must start with tsip, tsvsadm or tsvs (or dpip, ipvsadm), got '${first ?? ''}'`);
     const command = parseProgramArgs(program, args);
-    if (isReadOnly(command)) return interimShow(command, this.state, this.pool.totals());
+    if (isReadOnly(command)) return show(command, this.showSource());
     if (command.kind === 'restore') {
       throw new TsvsError('TSVS_ERR_INVALID_ARG', 'restore takes its rules as a batch: tsvsadm -R reads them from stdin and sends them whole');
     }
     await this.applyBatch([{ line: 1, source: argv.join(' '), command }]);
     return '';
+  }
+
+  /** What the ipvsadm/dpip listings read (show/index.ts). */
+  private showSource(): ShowSource {
+    return {
+      current: this.state, connCapacity: this.o.config.connCapacity * this.o.config.workers, workers: this.pool.size,
+      defaults: () => new Engine(NULL_SINK, { now: () => 0 }, { connCapacity: 16 }),
+      services: () => this.services(), connections: () => this.connections(), neighbours: () => this.neighbours(),
+      totals: () => this.pool.totals(), workerCounters: () => this.pool.workerCounters(),
+    };
   }
 
   /** The configuration as applied (read-only: listings and the API read it, never change it). */

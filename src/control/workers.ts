@@ -221,6 +221,11 @@ export class WorkerPool {
     return { counters, connsPerWorker, svc, dest };
   }
 
+  /** Each worker's own counter block (a copy; layout in worker/shared.ts), for per-worker listings. */
+  workerCounters(): Float64Array[] {
+    return this.slots.map((s) => new Float64Array(s.counters).slice());
+  }
+
   /** Stops every worker between bursts; terminates one that does not stop in time. */
   async stop(): Promise<void> {
     this.stopping = true;

@@ -69,7 +69,8 @@ export class NeighTable {
   gen = 1;
 
   constructor(settings: NeighSettings = DEFAULT_NEIGH_SETTINGS) {
-    this.settings = settings;
+    // A copy: `tsvs set neigh_defs.*` changes this table's settings, never the shared defaults.
+    this.settings = { ...settings };
   }
 
   lookupW(af: number, w0: number, w1: number, w2: number, w3: number): NeighEntry | undefined {

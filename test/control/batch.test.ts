@@ -33,7 +33,14 @@ tsvsadm -a -u ${V4.vip}:53 -r ${V4.rips[0]}:53 -b
       query(w, 42000 + w);
       assert.deepEqual(await h.tx(w, 1, 150), [], `worker ${w} has no real server to send to`);
     }
-    assert.doesNotMatch((await h.cmd('tsvsadm -Ln')).output!, /tcp|->/);
+    // The listing is unchanged: the UDP service alone, no TCP service, no real server.
+    assert.equal((await h.cmd('tsvsadm -Ln')).output, [
+      'IP Virtual Server version 1.2.1 (size=8192)',
+      'Prot LocalAddress:Port Scheduler Flags',
+      '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+      `UDP  ${V4.vip}:53 rr`,
+      '',
+    ].join('\n'));
   });
 
   test('a syntax error is caught before anything is tried, with its line', async () => {

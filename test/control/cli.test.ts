@@ -78,24 +78,30 @@ netif_defs {
     assert.match(bad.err, /no such device: nope/);
   });
 
-  test('listings are interim text from the daemon state and the summed counters', async () => {
+  test('listings in ipvsadm\'s and dpip\'s formats on stdout', async () => {
     const l = await run('tsvsadm', ['-Ln'], env);
-    assert.equal(l.code, 0);
-    assert.match(l.out, /interim/);
-    assert.match(l.out, /tcp 10\.0\.0\.100:80 rr/);
-    assert.match(l.out, /-> 192\.168\.100\.2:80 FullNat weight 1 conns 0/);
+    assert.deepEqual(l, { code: 0, err: '', out: [
+      'IP Virtual Server version 1.2.1 (size=8192)',
+      'Prot LocalAddress:Port Scheduler Flags',
+      '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+      'TCP  10.0.0.100:80 rr',
+      '  -> 192.168.100.2:80             FullNat 1      0          0         ',
+      '',
+    ].join('\n') });
     const links = await run('tsip', ['link', 'show'], env);
-    assert.match(links.out, /^dpdk0 mtu 1500 UP rx 0 pkts/m);
-    assert.match(links.out, /^dpdk1 mtu 1500/m);
+    assert.equal(links.out, [
+      '1: dpdk0: socket 0 mtu 1500 rx-queue 2 tx-queue 2', '    UP 0 Mbps ', '    addr 02:75:73:76:73:00 ',
+      '2: dpdk1: socket 0 mtu 1500 rx-queue 2 tx-queue 2', '    UP 0 Mbps ', '    addr 02:00:00:00:00:A1 ', '',
+    ].join('\n'));
   });
 
   test('tsvsadm -R applies stdin as one batch: a bad line applies nothing and is named', async () => {
     const bad = await run('tsvsadm', ['-R'], env, '-A -u 10.0.0.100:53 -s rr\n-a -u 10.0.0.100:53 -r 192.168.100.3 -b\n-a -u 10.0.0.199:53 -r 192.168.100.3 -b\n');
     assert.equal(bad.code, 1);
     assert.match(bad.err, /line 3: No such service: UDP 10\.0\.0\.199:53/);
-    assert.doesNotMatch((await run('tsvsadm', ['-Ln'], env)).out, /udp/);
+    assert.doesNotMatch((await run('tsvsadm', ['-Ln'], env)).out, /UDP/);
     assert.equal((await run('tsvsadm', ['-R'], env, '-A -u 10.0.0.100:53 -s rr\n-a -u 10.0.0.100:53 -r 192.168.100.3 -b\n')).code, 0);
-    assert.match((await run('tsvsadm', ['-Ln'], env)).out, /udp 10\.0\.0\.100:53 rr/);
+    assert.match((await run('tsvsadm', ['-Ln'], env)).out, /^UDP  10\.0\.0\.100:53 rr$/m);
   });
 
   test('a client without a daemon says where it looked and exits 2', async () => {

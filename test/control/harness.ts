@@ -63,3 +63,10 @@ export async function configure(h: Harness, script: string): Promise<void> {
     if (!r.ok) throw new Error(`${l.source}: ${r.error}`);
   }
 }
+
+/** Sends one read-only command line and returns its output; fails the test on an error. */
+export async function output(h: Harness, line: string): Promise<string> {
+  const r = await h.cmd(line);
+  if (!r.ok) throw new Error(`${line}: ${r.error}`);
+  return r.output ?? '';
+}

@@ -49,6 +49,12 @@ test('tsvs lab: ready, curl through the printed line, SIGINT cleans up and exits
     // Every server got its share of the 30 requests (rr over three: 10 each).
     for (const rs of ['rs1', 'rs2', 'rs3']) assert.match(out, new RegExp(`^  ${rs} +192\\.168\\.100\\.\\d +10 `, 'm'));
     for (const cmd of ['tsvsadm -Ln', 'tsvsadm -Ln --stats', 'tsvsadm -Lnc']) assert.ok(out.includes(`# ${cmd}\n`), cmd);
+    // The listings in ipvsadm's format: three FullNAT servers, 10 connections each in --stats.
+    assert.match(out, /^TCP  10\.0\.0\.100:80 rr$/m);
+    for (const rs of ['2', '3', '4']) {
+      assert.match(out, new RegExp(`^  -> 192\\.168\\.100\\.${rs}:80 {13}FullNat 1      \\d+ +\\d+ +$`, 'm'));
+      assert.match(out, new RegExp(`^  -> 192\\.168\\.100\\.${rs}:80 {12}       10 `, 'm'));
+    }
   } finally {
     child.kill('SIGINT');
   }

@@ -44,6 +44,16 @@ describe('counters summed across 2 workers', () => {
     assert.equal(svc[ST_INPKTS], 5);
     const perDest = V4.rips.map((r) => t.dest.get(`udp ${V4.vip}:53 -> ${r}:53`)![ST_CONNS]);
     assert.equal(perDest[0]! + perDest[1]!, 5);
-    assert.match((await h.cmd('tsip link show')).output!, /^dpdk1 mtu 1500 UP rx 7 pkts/m);
+    // dpip's stats block: 7 frames in (2 x 42 bytes not for us, 5 x 43-byte queries), none out on dpdk1.
+    assert.deepEqual((await h.cmd('tsip -s link show dpdk1')).output!.split('\n').slice(3, 5), [
+      '    ipackets            opackets            ibytes              obytes              ',
+      '    7                   0                   299                 0                   ',
+    ]);
+    // Per worker, in and out over all ports: worker 0 42 + 3 x 43 bytes in, 3 queries out; worker 1 42 + 2 x 43, 2 out.
+    const cpu = (await h.cmd('tsip -s link show cpu')).output!.split('\n');
+    assert.deepEqual([cpu[6], cpu[12]], [
+      '    4                   171                 3                   129                 ',
+      '    3                   128                 2                   86                  ',
+    ]);
   });
 });

@@ -42,9 +42,13 @@ export const TSVS_SET_KEYS: readonly TsvsSetKey[] = [
 
 const BY_KEY = new Map(TSVS_SET_KEYS.map((k) => [k.key, k]));
 
-/** Parses the words after `tsvs`. Only `set` belongs in a configuration line. */
+/** Parses the words after `tsvs`: `set` configures; `save` asks the daemon for its script. */
 export function parseTsvs(argv: readonly string[]): Command {
   const [sub, key, value, extra] = argv;
+  if (sub === 'save') {
+    if (key !== undefined) fail(`unexpected argument '${key}': tsvs save`);
+    return { kind: 'config-save' };
+  }
   if (sub !== 'set') fail(`'tsvs ${sub ?? ''}' is not a configuration command: use tsvs set KEY VALUE`);
   if (key === undefined || value === undefined) fail('usage: tsvs set KEY VALUE');
   if (extra !== undefined) fail(`unexpected argument '${extra}': tsvs set KEY VALUE`);
