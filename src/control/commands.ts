@@ -89,7 +89,7 @@ export type Command =
   | { readonly kind: 'neigh-add'; readonly addr: IpAddr; readonly mac: MacAddr; readonly dev: string }
   | { readonly kind: 'neigh-del'; readonly addr: IpAddr; readonly dev: string }
   // Read-only tsip forms: the live CLI answers them; replaying a script rejects them.
-  | { readonly kind: 'link-show'; readonly name?: string; readonly stats: boolean }
+  | { readonly kind: 'link-show'; readonly name?: string; readonly stats: boolean; readonly verbose?: boolean }
   | { readonly kind: 'addr-show'; readonly af?: 4 | 6; readonly dev?: string; readonly stats: boolean }
   | { readonly kind: 'route-show'; readonly af?: 4 | 6; readonly dev?: string }
   | { readonly kind: 'neigh-show'; readonly af?: 4 | 6; readonly dev?: string }

@@ -34,6 +34,8 @@ test('link show [-s] [DEV], with -s anywhere on the line', () => {
   assert.deepEqual(p('link show dpdk0 -s'), p('-s link show dpdk0'));
   assert.deepEqual(p('link show dpdk0 -i 1 -C -s'), p('-s link show dpdk0'));
   assert.deepEqual(p('--stats link show'), { kind: 'link-show', stats: true });
+  assert.deepEqual(p('-s -v link show dpdk0'), { kind: 'link-show', name: 'dpdk0', stats: true, verbose: true });
+  assert.deepEqual(p('link show --verbose'), { kind: 'link-show', stats: false, verbose: true });
 });
 
 test('addr add: IFADDR with and without PLEN, scope, sapool, lifetimes, broadcast', () => {

@@ -3,6 +3,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DROP_REASON_NAMES } from '../../src/packet/drop-reason.js';
 import { type Harness, configure, output, startDaemon } from './harness.js';
 import { V4, config, fromClient } from '../ipvs/fnat/frames.js';
 
@@ -76,5 +77,11 @@ tsip -6 route add 2001:db8::/64 dev dpdk1 mtu 1400
     ]);
     assert.equal((await out('tsip link show cpu')).split('\n')[0], '<< Data Plane >>');
     assert.equal((await h.cmd('tsip link show cpu7')).error, 'no such worker: cpu7 (workers cpu0..cpu1)');
+  });
+
+  test('link show -v: the drop reasons where dpip lists the NIC\'s xstats, every one by number and name', async () => {
+    const v = (await out('tsip -v link show dpdk1')).split('\n');
+    assert.deepEqual(v.slice(0, 4), ['2: dpdk1: socket 0 mtu 1500 rx-queue 2 tx-queue 2', '    UP 0 Mbps ', '    addr 02:00:00:00:00:A1 ', '    xstats list:']);
+    assert.deepEqual(v.slice(4), [...DROP_REASON_NAMES.map((n, i) => `        ${String(i).padEnd(6)}drop_${n}: 0`), '']);
   });
 });

@@ -22,28 +22,26 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 interface PortCounters { rxPkts: number; rxBytes: number; txPkts: number; txBytes: number; drops: Map<string, number> }
 interface IpvsStat { conns: number; inpkts: number; outpkts: number; inbytes: number; outbytes: number }
 
-/** dpdk0's counters and the drops by reason, from the daemon's interim `tsip -s link show`. */
+/** dpdk0's counters (`tsip -s link show dpdk0`) and the drops by reason (its -v xstats list). */
 function parseLink(out: string): PortCounters {
-  const m = /^dpdk0 .* rx (\d+) pkts (\d+) bytes tx (\d+) pkts (\d+) bytes/m.exec(out);
-  const r = /^drops by reason: (.*)$/m.exec(out);
-  if (!m || !r) throw new Error(`unexpected link listing:\n${out}`);
+  const m = /^ +ipackets +opackets +ibytes +obytes *\n +(\d+) +(\d+) +(\d+) +(\d+)/m.exec(out);
+  if (!m) throw new Error(`unexpected link listing:\n${out}`);
   const drops = new Map<string, number>();
-  if (r[1] !== 'none') for (const p of r[1]!.split(', ')) drops.set(p.split(' ')[0]!, Number(p.split(' ')[1]));
-  return { rxPkts: Number(m[1]), rxBytes: Number(m[2]), txPkts: Number(m[3]), txBytes: Number(m[4]), drops };
+  for (const d of out.matchAll(/^ +\d+ +drop_(\w+): (\d+)$/gm)) if (d[2] !== '0') drops.set(d[1]!, Number(d[2]));
+  return { rxPkts: Number(m[1]), txPkts: Number(m[2]), rxBytes: Number(m[3]), txBytes: Number(m[4]), drops };
 }
 
-/** Per service ("tcp VIP:PORT") and per dest ("tcp VIP:PORT -> RIP:PORT"), from `tsvsadm -Ln --stats`. */
+/** Per service ("tcp VIP:PORT") and per dest ("tcp VIP:PORT -> RIP:PORT"), from `tsvsadm -Ln --stats --exact`. */
 function parseStats(out: string): Map<string, IpvsStat> {
   const res = new Map<string, IpvsStat>();
   let svc = '';
   for (const l of out.split('\n')) {
-    const m = / conns (\d+) inpkts (\d+) outpkts (\d+) inbytes (\d+) outbytes (\d+)$/.exec(l);
-    if (!m) continue;
-    const s = { conns: Number(m[1]), inpkts: Number(m[2]), outpkts: Number(m[3]), inbytes: Number(m[4]), outbytes: Number(m[5]) };
-    const dest = /^ {2}-> (\S+)/.exec(l);
-    if (dest) res.set(`${svc} -> ${dest[1]}`, s);
+    const w = l.trim().split(/\s+/);
+    if (w.length !== 7 || !/^\d+$/.test(w[2]!)) continue;
+    const s = { conns: Number(w[2]), inpkts: Number(w[3]), outpkts: Number(w[4]), inbytes: Number(w[5]), outbytes: Number(w[6]) };
+    if (w[0] === '->') res.set(`${svc} -> ${w[1]}`, s);
     else {
-      svc = l.split(' ').slice(0, 2).join(' ');
+      svc = `${w[0]!.toLowerCase()} ${w[1]}`;
       res.set(svc, s);
     }
   }
@@ -61,8 +59,8 @@ export function oneArmSuite(method: Method, workers: number): void {
     const rsKernel0: Map<string, number>[] = [];
     const curl = (...args: string[]): string => lab.sh(lab.ns.client, 'curl', '-sS', '--fail', '--max-time', '30', ...args);
     const who = (body: string): string => body.split(' ')[0]!;
-    const link = (): PortCounters => parseLink(lab.ctl('tsip -s link show'));
-    const stats = (): Map<string, IpvsStat> => parseStats(lab.ctl('tsvsadm -Ln --stats'));
+    const link = (): PortCounters => parseLink(lab.ctl('tsip -s -v link show dpdk0'));
+    const stats = (): Map<string, IpvsStat> => parseStats(lab.ctl('tsvsadm -Ln --stats --exact'));
     const svc80 = `tcp ${VIP}:80`;
     const logLines = (i: number): string[] => readFileSync(servers[i]!.accessLog, 'utf8').split('\n').filter(Boolean);
 

@@ -8,6 +8,8 @@ import { fail, parseAddr, parseIfName, parseUint, prune, valueAfter } from './co
 export interface TsipGlobals {
   readonly af?: 4 | 6;
   readonly stats: boolean;
+  /** -v: dpip's verbose view (tsvs: the drops by reason, as dpip's xstats list). */
+  readonly verbose: boolean;
 }
 
 /** Tracks the family of one command line: every address on it must agree. */

@@ -8,13 +8,14 @@ import { Family, parseAddrCmd, parseRouteCmd, type TsipGlobals } from './tsip-ip
 const DEFAULT_MTU = 1500;
 
 /** dpip's display-only flags: accepted so operators' lines parse, with no effect on a Command. */
-const IGNORED_SHORT = new Set(['v', 'C', 'D', 'F']);
-const IGNORED_LONG = new Set(['--verbose', '--color', '--force']);
+const IGNORED_SHORT = new Set(['C', 'D', 'F']);
+const IGNORED_LONG = new Set(['--color', '--force']);
 
 /** Pulls dpip's getopt options out of argv (anywhere in it) and returns the remaining words. */
 function takeGlobals(argv: readonly string[]): { g: TsipGlobals; rest: string[] } {
   let af: 4 | 6 | undefined;
   let stats = false;
+  let verbose = false;
   const rest: string[] = [];
   const setFamily = (v: string): void => {
     if (v === 'inet' || v === '4') af = 4;
@@ -29,6 +30,7 @@ function takeGlobals(argv: readonly string[]): { g: TsipGlobals; rest: string[] 
       const val = (): string => (eq < 0 ? valueAfter(argv, i++, name) : w.slice(eq + 1));
       if (name === '--family') setFamily(val());
       else if (name === '--stats' || name === '--statistics') stats = true;
+      else if (name === '--verbose') verbose = true;
       else if (name === '--interval' || name === '--count') val();
       else if (!IGNORED_LONG.has(name)) fail(`invalid option '${w}'`);
       continue;
@@ -41,6 +43,7 @@ function takeGlobals(argv: readonly string[]): { g: TsipGlobals; rest: string[] 
       const c = w[j]!;
       if (c === '4' || c === '6') af = c === '4' ? 4 : 6;
       else if (c === 's') stats = true;
+      else if (c === 'v') verbose = true;
       else if (c === 'f' || c === 'i' || c === 'c') {
         // Value options end the cluster: the value is the rest of the word or the next word.
         const v = j + 1 < w.length ? w.slice(j + 1) : valueAfter(argv, i++, `-${c}`);
@@ -51,13 +54,13 @@ function takeGlobals(argv: readonly string[]): { g: TsipGlobals; rest: string[] 
       else if (!IGNORED_SHORT.has(c)) fail(`invalid option '-${c}'`);
     }
   }
-  return { g: { af, stats }, rest };
+  return { g: { af, stats, verbose }, rest };
 }
 
 function parseLinkCmd(cmd: string, args: readonly string[], g: TsipGlobals): Command {
   if (cmd === 'show' || cmd === 'list') {
-    if (args.length > 1) fail(`unexpected argument '${args[1]}': tsip link show [-s] [DEV]`);
-    return { kind: 'link-show', name: args[0] === undefined ? undefined : parseIfName(args[0]), stats: g.stats };
+    if (args.length > 1) fail(`unexpected argument '${args[1]}': tsip link show [-s] [-v] [DEV]`);
+    return { kind: 'link-show', name: args[0] === undefined ? undefined : parseIfName(args[0]), stats: g.stats, ...(g.verbose ? { verbose: true } : {}) };
   }
   if (cmd !== 'add' && cmd !== 'set' && cmd !== 'change') {
     fail(`tsip link has no command '${cmd}': use add, set or show`);

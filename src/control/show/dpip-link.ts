@@ -4,7 +4,7 @@
 
 import type { Engine } from '../../worker/engine.js';
 import { PC_DROPS, PC_KERNEL_PKTS, PC_RX_BYTES, PC_RX_PKTS, PC_TX_BYTES, PC_TX_PKTS, PORT_COUNTERS } from '../../netif/counters.js';
-import { DROP_REASON_COUNT } from '../../packet/drop-reason.js';
+import { DROP_REASON_COUNT, DROP_REASON_NAMES } from '../../packet/drop-reason.js';
 import { formatMac } from '../../packet/inet.js';
 import { WS_BURSTS, WS_CONNS, WS_SCALARS } from '../../worker/shared.js';
 import { TsvsError } from '../../errors.js';
@@ -28,7 +28,7 @@ function portCounter(c: Float64Array, port: number, field: number): number {
  * -s: packets and bytes as dpip prints them, then tsvs's own drops and to-kernel counts where
  * dpip has NIC error counters and mbufs, which tsvs does not have.
  */
-export function linkShow(state: Engine, o: { name?: string; stats: boolean }, totals: Float64Array, workers: number): string {
+export function linkShow(state: Engine, o: { name?: string; stats: boolean; verbose?: boolean }, totals: Float64Array, workers: number): string {
   const ports = o.name === undefined ? state.stack.ports : [state.stack.port(o.name)];
   return ports.map((p) => {
     let s = `${p.index + 1}: ${p.name}: socket 0 mtu ${p.mtu} rx-queue ${workers} tx-queue ${workers}\n`;
@@ -39,8 +39,20 @@ export function linkShow(state: Engine, o: { name?: string; stats: boolean }, to
       s += block(['ipackets', 'opackets', 'ibytes', 'obytes'], [f(PC_RX_PKTS), f(PC_TX_PKTS), f(PC_RX_BYTES), f(PC_TX_BYTES)]);
       s += block(['dropped', 'to-kernel'], [f(PC_DROPS), f(PC_KERNEL_PKTS)]);
     }
+    if (o.verbose) s += xstats(totals);
     return s;
   }).join('');
+}
+
+/**
+ * -v: where dpip lists the NIC's extended stats (`xstats list:` then `id name: value`), tsvs lists
+ * its drop reasons, summed over workers and every port: why packets were dropped is what an
+ * operator looks for there. Every reason is printed, zero or not, so scripts find each name.
+ */
+function xstats(totals: Float64Array): string {
+  let s = '    xstats list:\n';
+  for (let i = 0; i < DROP_REASON_COUNT; i++) s += `        ${left(i, 6)}drop_${DROP_REASON_NAMES[i]}: ${totals[DROPS_AT + i]}\n`;
+  return s;
 }
 
 /** `cpu` (every worker, under dpip's `<< Data Plane >>`) or `cpuN` (one worker). */
