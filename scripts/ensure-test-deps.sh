@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (tshark to check our captures, scapy to check
 # the builder's scapy expressions, iproute2 and ethtool for the AF_PACKET namespace tests, nginx,
-# curl and ping for the end-to-end tests' real servers and client).
+# curl and ping for the end-to-end tests' real servers and client, prometheus to scrape the daemon's
+# /metrics: the test runs the binary itself, the package's system service is never started).
 # Runs as the `pretest` step; does nothing when everything is already present.
 set -euo pipefail
 need=()
@@ -12,6 +13,7 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # nginx lives in /usr/sbin too.
 { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || need+=(nginx)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+[ -x /usr/bin/prometheus ] || need+=(prometheus)
 { command -v ping || [ -x /usr/bin/ping ] || [ -x /bin/ping ]; } >/dev/null 2>&1 || need+=(iputils-ping)
 # A pyenv python3 may shadow Debian's, which is where python3-scapy lands.
 { python3 -c 'import scapy' || /usr/bin/python3 -c 'import scapy'; } >/dev/null 2>&1 || need+=(python3-scapy)
@@ -23,4 +25,11 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 echo "ensure-test-deps: installing ${need[*]}" >&2
 apt-get update -qq >/dev/null
+# Packages with a service (nginx, prometheus) must not start it: the tests run their own copies by
+# PID. Debian's policy-rc.d hook (exit 101 = "not allowed") does that, unless one exists already.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
