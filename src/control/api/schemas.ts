@@ -12,8 +12,9 @@ import { SCHED_FLAGS, SCHEDULERS } from '../../cli/parse/tsvsadm-table.js';
 
 const uint = (max: number, description?: string, min = 0) => ({ type: 'integer', minimum: min, maximum: max, ...(description ? { description } : {}) }) as const;
 const str = (description: string) => ({ type: 'string', minLength: 1, description }) as const;
+// OpenAPI 3.0 (JSON Schema draft 4/5) refuses an empty `required`: it is left out then.
 const closed = <P extends Record<string, unknown>>(properties: P, required: readonly (keyof P & string)[] = []) =>
-  ({ type: 'object', additionalProperties: false, properties, required }) as const;
+  ({ type: 'object', additionalProperties: false, properties, ...(required.length ? { required } : {}) }) as const;
 
 const PORT = uint(65535, 'TCP/UDP port');
 const ADDR = str('IPv4 or IPv6 address');
@@ -103,8 +104,8 @@ export const zeroBody = closed({
 const DIGITS = (max: number, description: string) => ({ type: 'string', pattern: `^[0-9]{1,${max}}$`, description }) as const;
 
 export const serviceParams = closed({ proto: { type: 'string', enum: ['tcp', 'udp'] }, addr: ADDR, port: DIGITS(5, 'an integer 0..65535') }, ['proto', 'addr', 'port']);
-export const destParams = closed({ ...serviceParams.properties, raddr: ADDR, rport: DIGITS(5, 'an integer 0..65535') }, [...serviceParams.required, 'raddr', 'rport']);
-export const laddrParams = closed({ ...serviceParams.properties, laddr: ADDR }, [...serviceParams.required, 'laddr']);
+export const destParams = closed({ ...serviceParams.properties, raddr: ADDR, rport: DIGITS(5, 'an integer 0..65535') }, ['proto', 'addr', 'port', 'raddr', 'rport']);
+export const laddrParams = closed({ ...serviceParams.properties, laddr: ADDR }, ['proto', 'addr', 'port', 'laddr']);
 export const nameParams = closed({ name: DEV }, ['name']);
 export const addrParams = closed({ addr: ADDR }, ['addr']);
 export const routeParams = closed({ prefix: ADDR, plen: DIGITS(3, 'an integer 0..128') }, ['prefix', 'plen']);
