@@ -171,6 +171,10 @@ describe('REST API by injection (2 workers, memory driver)', () => {
     assert.equal((await call('PATCH', '/api/v1/links/dpdk1', { mtu: 1500 })).status, 200);
 
     assert.deepEqual(await call('PUT', '/api/v1/timeouts', { tcp: 900, tcpfin: 120, udp: 300 }), { status: 204, body: undefined });
+    assert.deepEqual(await call('GET', '/api/v1/timeouts'), { status: 200, body: { tcp: 900, tcpfin: 120, udp: 300 } });
+    // 0 keeps a value, as in ipvsadm --set.
+    assert.deepEqual(await call('PUT', '/api/v1/timeouts', { tcp: 0, tcpfin: 60, udp: 0 }), { status: 204, body: undefined });
+    assert.deepEqual(await call('GET', '/api/v1/timeouts'), { status: 200, body: { tcp: 900, tcpfin: 60, udp: 300 } });
     assert.deepEqual(await call('POST', '/api/v1/settings', { key: 'ipv4_defs.default_ttl', value: 64 }), { status: 204, body: undefined });
   });
 

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Daemon } from '../daemon.js';
 import { parseScript } from '../script.js';
 import { ScriptError, TsvsError } from '../../errors.js';
+import { TCP_S_ESTABLISHED, TCP_S_FIN_WAIT, UDP_S_NORMAL } from '../../ipvs/proto.js';
 import { ApiError, statusOf } from './errors.js';
 import { linksJson, workerJson } from './json.js';
 import { type ServiceId, applyOps, serviceArgs } from './ops.js';
@@ -56,6 +57,11 @@ export function miscRoutes(app: FastifyInstance, daemon: Daemon): void {
     const s = req.body.service;
     await applyOps(daemon, [{ path: '', words: ['tsvsadm', '-Z', ...(s ? serviceArgs({ ...s, addr: canonicalIp(s.addr, 'service.addr') }) : [])] }]);
     return reply.code(204).send();
+  });
+
+  app.get('/api/v1/timeouts', { schema: { tags: ['settings'], summary: 'Connection timeouts in seconds (tsvsadm -L --timeout)' } }, async () => {
+    const st = daemon.current.ipvs.settings;
+    return { tcp: st.tcpTimeouts[TCP_S_ESTABLISHED], tcpfin: st.tcpTimeouts[TCP_S_FIN_WAIT], udp: st.udpTimeouts[UDP_S_NORMAL] };
   });
 
   app.put<{ Body: { tcp: number; tcpfin: number; udp: number } }>('/api/v1/timeouts', {
