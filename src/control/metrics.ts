@@ -20,6 +20,7 @@ import { WS_BURSTS, WS_CONNS, WS_SCALARS, WS_TOA_NO_ROOM, WS_TX_RING_DROPS } fro
 interface Snapshot {
   readonly services: readonly ServiceView[];
   readonly workers: readonly Float64Array[];
+  readonly restarts: readonly number[];
   readonly ports: readonly { name: string; index: number }[];
 }
 
@@ -30,7 +31,7 @@ export interface MetricsOptions {
 
 export class DaemonMetrics {
   readonly registry = new Registry();
-  private snap: Snapshot = { services: [], workers: [], ports: [] };
+  private snap: Snapshot = { services: [], workers: [], restarts: [], ports: [] };
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly daemon: Daemon, o: MetricsOptions) {
@@ -100,6 +101,9 @@ export class DaemonMetrics {
     scalar('tsvs_worker_bursts_total', 'Receive bursts the worker processed', WS_BURSTS, 'counter');
     scalar('tsvs_worker_tx_ring_drops_total', 'Frames dropped because the TX ring was full', WS_TX_RING_DROPS, 'counter');
     scalar('tsvs_worker_toa_no_room_total', 'FullNAT segments forwarded without TOA (no room in the TCP header)', WS_TOA_NO_ROOM, 'counter');
+    counter('tsvs_worker_restarts_total', 'Times the worker thread died and was restarted (its connections were lost)', ['worker'], (set, { restarts }) => {
+      restarts.forEach((n, w) => set({ worker: String(w) }, n));
+    });
     gauge('tsvs_worker_connection_capacity', 'Connection slots of the worker (tsvs.conf conn_pool_size)', ['worker'], (set, { workers }) => {
       workers.forEach((_, w) => set({ worker: String(w) }, o.connCapacity));
     });
@@ -137,6 +141,7 @@ export class DaemonMetrics {
     this.snap = {
       services: await d.services(),
       workers: Array.from({ length: d.pool.size }, (_, i) => d.pool.counters(i)),
+      restarts: Array.from({ length: d.pool.size }, (_, i) => d.pool.restarts(i)),
       ports: d.current.stack.ports.map((p) => ({ name: p.name, index: p.index })),
     };
     return this.registry.metrics();

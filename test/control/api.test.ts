@@ -241,6 +241,17 @@ describe('REST API by injection (2 workers, memory driver)', () => {
     assert.deepEqual([zeroed.stats.conns, zeroed.stats.inPkts], [0, 0]);
   });
 
+  test('a worker restart is counted; its connections leave the table gauge', async () => {
+    const metric = async (): Promise<Set<string>> => new Set((await app.inject({ url: '/metrics' })).body.split('\n'));
+    assert.ok((await metric()).has('tsvs_worker_restarts_total{worker="1"} 0'));
+    h.daemon.pool.crash(1);
+    for (let i = 0; i < 200 && h.daemon.pool.restarts(1) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    const m = await metric();
+    for (const l of ['tsvs_worker_restarts_total{worker="1"} 1', 'tsvs_worker_restarts_total{worker="0"} 0', 'tsvs_worker_connections{worker="1"} 0', 'tsvs_worker_connections{worker="0"} 3']) {
+      assert.ok(m.has(l), `missing: ${l}`);
+    }
+  });
+
   test('/openapi.json describes every route with its schemas', async () => {
     const r = await call('GET', '/openapi.json');
     const doc = r.body as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } }>> };
