@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite drives (tshark to check our captures, scapy to check
 # the builder's scapy expressions, iproute2 and ethtool for the AF_PACKET namespace tests, nginx,
 # curl, ping and wrk for the end-to-end tests' real servers and client, socat and nftables for
-# the kernel ipvs selftest's check and the tunnel servers).
+# the kernel ipvs selftest's check and the tunnel servers, prometheus to scrape the daemon's
+# /metrics: the test runs the binary itself, the package's system service is never started).
 # Runs as the `pretest` step; does nothing when everything is already present.
 set -euo pipefail
 need=()
@@ -16,6 +17,7 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 # socat: the kernel ipvs selftest's check; nft (sbin): the tunnel servers drop the outer IPIP packets.
 command -v socat >/dev/null 2>&1 || need+=(socat)
 { command -v nft || [ -x /usr/sbin/nft ]; } >/dev/null 2>&1 || need+=(nftables)
+[ -x /usr/bin/prometheus ] || need+=(prometheus)
 { command -v ping || [ -x /usr/bin/ping ] || [ -x /bin/ping ]; } >/dev/null 2>&1 || need+=(iputils-ping)
 # The end-to-end tests' load tool.
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
@@ -29,4 +31,11 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 echo "ensure-test-deps: installing ${need[*]}" >&2
 apt-get update -qq >/dev/null
+# Packages with a service (nginx, prometheus) must not start it: the tests run their own copies by
+# PID. Debian's policy-rc.d hook (exit 101 = "not allowed") does that, unless one exists already.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -4,7 +4,8 @@
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { TsvsError } from '../errors.js';
-import { type MacAddr, parseMac } from '../packet/inet.js';
+import { type MacAddr, parseIp, parseMac } from '../packet/inet.js';
+import { LOG_LEVELS, type LogLevel } from './log.js';
 
 /** One statement: its words, its 1-based line, and the block that follows it, if any. */
 interface Node {
@@ -36,6 +37,15 @@ export interface PortSettings {
   readonly mtu?: number;
 }
 
+/** The HTTP API and /metrics (global_defs api_listen, api_token_file). */
+export interface ApiSettings {
+  readonly host: string;
+  /** 0: any free port (tests). */
+  readonly port: number;
+  /** Absolute path of a file holding the bearer token; without it the API takes no token. */
+  readonly tokenFile?: string;
+}
+
 export interface DaemonConfig {
   readonly workers: number;
   readonly driver: string;
@@ -45,6 +55,10 @@ export interface DaemonConfig {
   readonly ports: readonly PortSettings[];
   /** Absolute path of the startup script (tsip/tsvsadm lines), if any. */
   readonly startupScript?: string;
+  /** Absent: no HTTP server. */
+  readonly api?: ApiSettings;
+  /** Log lines below this level are not written (default info). */
+  readonly logLevel?: LogLevel;
 }
 
 export const DEFAULT_SOCKET = '/run/tsvs/tsvs.sock';
@@ -118,6 +132,10 @@ export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfi
   let connCapacity = 1 << 18;
   let startupScript: string | undefined;
   let ring = DEFAULT_RING;
+  let apiListen: { host: string; port: number } | undefined;
+  let apiTokenFile: string | undefined;
+  let apiTokenLine = 0;
+  let logLevel: LogLevel | undefined;
   const ports: PortSettings[] = [];
   for (const top of tokenize(text)) {
     switch (top.words[0]) {
@@ -129,7 +147,15 @@ export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfi
             case 'control_socket': socket = resolve(dirname(file), str(n)); break;
             case 'conn_pool_size': connCapacity = uint(n, 1024, 1 << 26); break;
             case 'startup_script': startupScript = resolve(dirname(file), str(n)); break;
-            default: unknown(n, 'global_defs', 'workers, driver, control_socket, conn_pool_size, startup_script');
+            case 'api_listen': apiListen = parseListen(n); break;
+            case 'api_token_file': apiTokenFile = resolve(dirname(file), str(n)); apiTokenLine = n.line; break;
+            case 'log_level': {
+              const v = str(n);
+              if (!(LOG_LEVELS as readonly string[]).includes(v)) fail(n.line, `log_level must be one of ${LOG_LEVELS.join(', ')}`);
+              logLevel = v as LogLevel;
+              break;
+            }
+            default: unknown(n, 'global_defs', 'workers, driver, control_socket, conn_pool_size, startup_script, api_listen, api_token_file, log_level');
           }
         }
         break;
@@ -144,7 +170,25 @@ export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfi
         unknown(top, 'top-level', 'global_defs, netif_defs');
     }
   }
-  return { workers, driver, socket, connCapacity, ring, ports, ...(startupScript === undefined ? {} : { startupScript }) };
+  if (apiTokenFile !== undefined && apiListen === undefined) {
+    fail(apiTokenLine, 'api_token_file is set but api_listen is not: add api_listen [ADDR:]PORT to global_defs to serve the API');
+  }
+  return {
+    workers, driver, socket, connCapacity, ring, ports, ...(startupScript === undefined ? {} : { startupScript }),
+    ...(apiListen === undefined ? {} : { api: { ...apiListen, ...(apiTokenFile === undefined ? {} : { tokenFile: apiTokenFile }) } }),
+    ...(logLevel === undefined ? {} : { logLevel }),
+  };
+}
+
+/** `api_listen PORT` (127.0.0.1), `ADDR:PORT` or `[V6]:PORT`. */
+function parseListen(n: Node): { host: string; port: number } {
+  const v = str(n);
+  const m = /^(?:\[([^\]]+)\]:|([^:]+):)?(\d{1,5})$/.exec(v);
+  const host = m?.[1] ?? m?.[2] ?? '127.0.0.1';
+  if (!m || Number(m[3]) > 65535 || !parseIp(host)) {
+    fail(n.line, `api_listen takes [ADDR:]PORT with an IP address (e.g. 127.0.0.1:9780, [::1]:9780 or 9780), got '${v}'`);
+  }
+  return { host, port: Number(m[3]) };
 }
 
 function parseRing(n: Node, base: RingSettings): RingSettings {

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { applyCommand } from './apply.js';
 import type { Command } from './commands.js';
 import type { DaemonConfig } from './config-file.js';
-import { type Logger, stderrLogger } from './log.js';
+import { type Logger, levelFilter, stderrLogger } from './log.js';
+import { type ApiServer, listenApi } from './api/server.js';
 import { type ScriptCommand, parseScript } from './script.js';
 import { type ControlRequest, type ControlResponse, type ControlServer, listenControl } from './socket.js';
 import { type Totals, WorkerPool } from './workers.js';
@@ -65,12 +66,13 @@ export class Daemon {
   /** Batches are applied one at a time, in arrival order. */
   private queue: Promise<unknown> = Promise.resolve();
   private server: ControlServer | null = null;
+  private api: ApiServer | null = null;
   readonly rates: RateEstimator;
   private readonly log: Logger;
   private owned: OwnedAddrs = { vips: [], lips: [], local: [] };
 
   private constructor(private readonly o: DaemonOptions) {
-    this.log = o.log ?? stderrLogger;
+    this.log = levelFilter(o.config.logLevel ?? 'info', o.log ?? stderrLogger);
     this.driver = o.driver ?? createDriver(o.config);
     this.state = this.shadow();
     this.pool = new WorkerPool({
@@ -89,7 +91,9 @@ export class Daemon {
       await d.pool.start();
       try {
         d.server = await listenControl(o.config.socket, (req) => d.handle(req));
+        if (o.config.api) d.api = await d.startApi(o.config.api);
       } catch (e) {
+        await d.server?.close();
         await d.pool.stop();
         throw e;
       }
@@ -99,8 +103,39 @@ export class Daemon {
       throw e;
     }
     d.rates.start();
-    d.log({ level: 'info', event: 'daemon_ready', workers: o.config.workers, driver: d.driver.name, socket: o.config.socket, version: d.version });
+    d.log({
+      level: 'info', event: 'daemon_ready', workers: o.config.workers, driver: d.driver.name, socket: o.config.socket, version: d.version,
+      ...(d.api ? { api: `${d.api.host}:${d.api.port}` } : {}),
+    });
     return d;
+  }
+
+  /** The HTTP API and /metrics; the token file is read once, at start. */
+  private async startApi(a: NonNullable<DaemonConfig['api']>): Promise<ApiServer> {
+    let token: string | undefined;
+    if (a.tokenFile !== undefined) {
+      try {
+        token = readFileSync(a.tokenFile, 'utf8').trim();
+      } catch (e) {
+        throw new TsvsError('TSVS_ERR_CONFIG', `cannot read api_token_file ${a.tokenFile}: ${(e as Error).message}`);
+      }
+      if (token === '') throw new TsvsError('TSVS_ERR_CONFIG', `api_token_file ${a.tokenFile} is empty`);
+    }
+    try {
+      return await listenApi(this, a, { log: this.log, ...(token === undefined ? {} : { token }) });
+    } catch (e) {
+      throw new TsvsError('TSVS_ERR_CONFIG', `cannot serve the API on ${a.host}:${a.port}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Where the API listens (null: not configured). */
+  get apiAddress(): { host: string; port: number } | null {
+    return this.api && { host: this.api.host, port: this.api.port };
+  }
+
+  /** Connection slots per worker (tsvs.conf conn_pool_size). */
+  get connCapacity(): number {
+    return this.o.config.connCapacity;
   }
 
   private runStartupScript(file: string): void {
@@ -252,6 +287,8 @@ export class Daemon {
   /** Stops accepting requests, stops the workers, removes the socket. */
   async stop(): Promise<void> {
     this.rates.stop();
+    await this.api?.close();
+    this.api = null;
     await this.server?.close();
     this.server = null;
     await this.pool.stop();

@@ -122,6 +122,14 @@ export class WorkerPool {
     return this.slots[index]!.restarts;
   }
 
+  /**
+   * Worker `index`'s counter block (layout in worker/shared.ts), live: the worker writes it in
+   * place, so a reader sees the counts as of the last burst. Read-only for the caller (/metrics).
+   */
+  counters(index: number): Float64Array {
+    return new Float64Array(this.slots[index]!.counters);
+  }
+
   private post(s: Slot, m: ToWorker, posted: number): void {
     if (!s.config) return;
     // Message first, flag second: a worker that sees the flag finds the message on its port.

@@ -31,6 +31,7 @@ describe('tsvs daemon (child process) with the tsvsadm and tsip clients', () => 
     sock = join(dir, 'run', 'tsvs.sock');
     env = { ...process.env, TSVS_SOCKET: sock };
     writeFileSync(join(dir, 'startup.conf'), 'tsip addr add 10.0.0.100/32 dev dpdk1\ntsip route add 192.168.100.0/24 dev dpdk0\n');
+    writeFileSync(join(dir, 'api.token'), 'cli-test-token\n');
     writeFileSync(join(dir, 'tsvs.conf'), `! test daemon
 global_defs {
     workers 2
@@ -38,6 +39,8 @@ global_defs {
     control_socket run/tsvs.sock     ! relative to this file
     conn_pool_size 4096
     startup_script startup.conf
+    api_listen 127.0.0.1:0           ! any free port: the daemon_ready line says which
+    api_token_file api.token         ! relative to this file
 }
 netif_defs {
     ring { frames 256 }
@@ -61,6 +64,16 @@ netif_defs {
   after(() => {
     if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the HTTP API from tsvs.conf: on 127.0.0.1, token from the file, the startup script\'s state', async () => {
+    const ready = JSON.parse(stderr.split('\n').find((l) => l.includes('"daemon_ready"'))!) as { api: string };
+    assert.match(ready.api, /^127\.0\.0\.1:\d+$/);
+    const url = `http://${ready.api}/api/v1/addresses`;
+    assert.equal((await fetch(url)).status, 401);
+    const r = await fetch(url, { headers: { authorization: 'Bearer cli-test-token' } });
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), [{ addr: '10.0.0.100', plen: 32, dev: 'dpdk1', sapool: false, scope: 'global', implicit: false }]);
   });
 
   test('the socket is mode 0600', () => {

@@ -13,6 +13,8 @@ test('docs/examples/tsvs.conf parses to what its comments say', () => {
   assert.equal(c.socket, '/run/tsvs/tsvs.sock');
   assert.equal(c.connCapacity, 262144);
   assert.equal(c.startupScript, '/etc/tsvs/tsvs.startup');
+  assert.deepEqual(c.api, { host: '127.0.0.1', port: 9780, tokenFile: '/etc/tsvs/api.token' });
+  assert.equal(c.logLevel, 'info');
   assert.deepEqual(c.ring, { ringVersion: 2, frames: 1024, frameSize: 2048, blockSize: 65536, retireMs: 1 });
   assert.deepEqual(c.ports.map((p) => [p.name, p.iface, p.mac && [...p.mac], p.mtu]), [
     ['dpdk0', 'eth1', [2, 0, 0, 0, 0, 1], 1500],
@@ -26,6 +28,15 @@ test('an empty file means the defaults: workers = cores, memory driver, /run/tsv
   assert.equal(c.socket, '/run/tsvs/tsvs.sock');
   assert.deepEqual(c.ports, []);
   assert.equal(c.startupScript, undefined);
+  assert.equal(c.api, undefined);
+  assert.equal(c.logLevel, undefined);
+});
+
+test('api_listen: a bare port binds 127.0.0.1; IPv4 and bracketed IPv6 addresses', () => {
+  const api = (v: string) => parseDaemonConfig(`global_defs {\n  api_listen ${v}\n}`).api;
+  assert.deepEqual(api('9780'), { host: '127.0.0.1', port: 9780 });
+  assert.deepEqual(api('0.0.0.0:80'), { host: '0.0.0.0', port: 80 });
+  assert.deepEqual(api('[::1]:9780'), { host: '::1', port: 9780 });
 });
 
 const ERRORS: [string, RegExp][] = [
@@ -38,6 +49,10 @@ const ERRORS: [string, RegExp][] = [
   ['netif_defs {\n device a { interface x }\n device a { interface y }\n}', /^line 3: device a declared twice/],
   ['}', /^line 1: '}' without a matching '{'/],
   ['workers 2', /^line 1: unknown top-level setting 'workers'/],
+  ['global_defs {\n  api_listen localhost:80\n}', /^line 2: api_listen takes \[ADDR:\]PORT with an IP address \(e\.g\. 127\.0\.0\.1:9780, \[::1\]:9780 or 9780\), got 'localhost:80'$/],
+  ['global_defs {\n  api_listen 70000\n}', /^line 2: api_listen takes \[ADDR:\]PORT/],
+  ['global_defs {\n  api_token_file t\n}', /^line 2: api_token_file is set but api_listen is not: add api_listen \[ADDR:\]PORT to global_defs to serve the API$/],
+  ['global_defs {\n  log_level verbose\n}', /^line 2: log_level must be one of debug, info, warn, error$/],
 ];
 
 for (const [text, re] of ERRORS) {
