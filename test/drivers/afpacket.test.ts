@@ -124,9 +124,11 @@ describe('AF_PACKET rings between two network namespaces', { skip, timeout: 1200
     });
   }
 
-  test('two sockets in a cBPF fanout group: both directions of every flow reach the same member', async () => {
+  test('two sockets in a cBPF fanout group: both directions of every FullNAT, NAT and DR flow reach the same member', async () => {
     const src = '02:00:00:00:bb:01', members = 2, mask = workerPortMask(members);
-    const prog = fanoutProgram({ workers: members, lips4: [0xc0a864c8], lips6: [[0x20010db8, 0x10000, 0, 0x200]] });
+    const prog = fanoutProgram({
+      workers: members, vips4: [0x0a000064], vips6: [[0x20010db8, 0, 0, 0x100]], lips4: [0xc0a864c8], lips6: [[0x20010db8, 0x10000, 0, 0x200]],
+    });
     const member = (f: Uint8Array): number => runCbpf(prog, f.subarray(14)) % members;
     const frames: { f: Uint8Array; flow: number }[] = [];
     const add = (flow: number, b: { build(): Uint8Array }): void => {
@@ -142,6 +144,9 @@ describe('AF_PACKET rings between two network namespaces', { skip, timeout: 1200
       const lport = ((30000 + i * 8) & ~mask) | m; // the port the owning worker would pick
       add(i, fwd);
       add(i, e().ipv4({ src: '10.0.0.100', dst: cip }).tcp({ sport: 80, dport: cport, flags: 'SA' }));
+      // NAT: the real server answers the client itself (tsvs rewrites the source to the VIP).
+      add(i, e().ipv4({ src: '192.168.100.3', dst: cip }).tcp({ sport: 8080, dport: cport, flags: 'SA' }));
+      add(i, e().ipv4({ src: '192.168.100.1', dst: cip }).icmp({ type: 'dest-unreach', code: 4, mtu: 1400, quote: ipv4({ src: cip, dst: '192.168.100.3' }).tcp({ sport: cport, dport: 8080 }), quoteLen: 28 }));
       add(i, e().ipv4({ src: '192.168.100.2', dst: '192.168.100.200' }).tcp({ sport: 80, dport: lport, flags: 'SA' }));
       add(i, e().ipv4({ src: '10.0.0.1', dst: '10.0.0.100' }).icmp({ type: 'dest-unreach', code: 4, mtu: 1400, quote: ipv4({ src: '10.0.0.100', dst: cip }).tcp({ sport: 80, dport: cport }), quoteLen: 28 }));
       add(i, e().ipv4({ src: '192.168.100.1', dst: '192.168.100.200' }).icmp({ type: 'time-exceeded', quote: ipv4({ src: '192.168.100.200', dst: '192.168.100.2' }).tcp({ sport: lport, dport: 80 }), quoteLen: 28 }));
@@ -152,6 +157,7 @@ describe('AF_PACKET rings between two network namespaces', { skip, timeout: 1200
       const lport = ((50000 + i * 8) & ~mask) | member(fwd.build());
       add(i, fwd);
       add(i, e().ipv6({ src: '2001:db8::100', dst: cip }).udp({ sport: 53, dport: cport }));
+      add(i, e().ipv6({ src: '2001:db8:1::3', dst: cip }).udp({ sport: 5353, dport: cport }));
       add(i, e().ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::200' }).udp({ sport: 53, dport: lport }));
     }
     const { r, got } = await sendAndReceive('fanout', frames.map((x) => x.f), {}, {
