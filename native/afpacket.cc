@@ -144,19 +144,23 @@ bool OptBool(Napi::Object o, const char* key, bool def) {
 }
 
 // A classic BPF program given as the bytes of a sock_filter[] (8 bytes per instruction).
-std::vector<sock_filter> ArgProgram(const Napi::CallbackInfo& info, size_t i) {
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw ArgError(info.Env(), "a classic BPF program must be a Uint8Array of sock_filter[]");
+std::vector<sock_filter> ArgProgram(Napi::Value v, const std::string& what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw ArgError(v.Env(), what + ": a classic BPF program must be a Uint8Array of sock_filter[]");
   }
-  Napi::Uint8Array a = info[i].As<Napi::Uint8Array>();
+  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
   size_t n = a.ByteLength() / sizeof(sock_filter);
   if (a.ByteLength() % sizeof(sock_filter) != 0 || n == 0 || n > kMaxFilterInsns) {
-    throw ArgError(info.Env(), "a classic BPF program must be 1.." + std::to_string(kMaxFilterInsns) +
+    throw ArgError(v.Env(), what + ": a classic BPF program must be 1.." + std::to_string(kMaxFilterInsns) +
                                    " instructions of 8 bytes, got " + std::to_string(a.ByteLength()) + " bytes");
   }
   std::vector<sock_filter> prog(n);  // copied: the typed array's bytes need not be aligned
   memcpy(prog.data(), a.Data(), a.ByteLength());
   return prog;
+}
+
+std::vector<sock_filter> ArgProgram(const Napi::CallbackInfo& info, size_t i) {
+  return ArgProgram(info[i], "program");
 }
 
 // ---------------------------------------------------------------------------------- geometry
@@ -349,6 +353,16 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
     sll.sll_family = AF_PACKET;
     sll.sll_protocol = htons(ETH_P_ALL);
     sll.sll_ifindex = static_cast<int>(ifindex);
+    // A socket filter before bind(): the socket never sees a frame the filter would refuse.
+    Napi::Value f = o.Get("filter");
+    if (!f.IsUndefined()) {
+      std::vector<sock_filter> prog = ArgProgram(f, "option filter");
+      sock_fprog fp{static_cast<unsigned short>(prog.size()), prog.data()};
+      if (setsockopt(fd.fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) < 0) {
+        int err = errno;
+        throw SysError(env, err, what + ": option filter", "setsockopt", err == EINVAL ? "invalid classic BPF program" : "");
+      }
+    }
     if (bind(fd.fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) throw SysError(env, errno, what + ": bind", "bind");
   } catch (...) {
     undo();
@@ -434,6 +448,16 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
 
 // ---------------------------------------------------------------------------------- filters
 
+// The program belongs to the group: any member may (re)install it, atomically for all.
+void SetFanoutProgram(Napi::Env env, int fd, std::vector<sock_filter> prog, const std::string& what) {
+  sock_fprog fp{static_cast<unsigned short>(prog.size()), prog.data()};
+  if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fp, sizeof fp) < 0) {
+    int err = errno;
+    throw SysError(env, err, what + ": PACKET_FANOUT_DATA", "setsockopt",
+                   err == EINVAL ? "the socket must be in a PACKET_FANOUT_CBPF group and the program valid classic BPF" : "");
+  }
+}
+
 Napi::Value Fanout(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgFd(info, 0);
@@ -451,16 +475,15 @@ Napi::Value Fanout(const Napi::CallbackInfo& info) {
                    : err == EALREADY ? "this socket is already in a fanout group"
                    : err == ENOSPC ? "the group is full" : "");
   }
-  if (info.Length() > 4 && !info[4].IsUndefined()) {
-    std::vector<sock_filter> prog = ArgProgram(info, 4);
-    sock_fprog fp{static_cast<unsigned short>(prog.size()), prog.data()};
-    // The program belongs to the group: any member may (re)install it, atomically for all.
-    if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fp, sizeof fp) < 0) {
-      int err = errno;
-      throw SysError(env, err, what + ": PACKET_FANOUT_DATA", "setsockopt",
-                     err == EINVAL ? "mode must be PACKET_FANOUT_CBPF and the program valid classic BPF" : "");
-    }
-  }
+  if (info.Length() > 4 && !info[4].IsUndefined()) SetFanoutProgram(env, fd, ArgProgram(info, 4), what);
+  return env.Undefined();
+}
+
+// fanoutProgram(fd, cbpf): replaces the program of the group the socket is in.
+Napi::Value FanoutProgram(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0);
+  SetFanoutProgram(env, fd, ArgProgram(info, 1), "fanout program");
   return env.Undefined();
 }
 
@@ -563,6 +586,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("kick", Napi::Function::New(env, Kick, "kick"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
   exports.Set("fanout", Napi::Function::New(env, Fanout, "fanout"));
+  exports.Set("fanoutProgram", Napi::Function::New(env, FanoutProgram, "fanoutProgram"));
   exports.Set("attachFilter", Napi::Function::New(env, AttachFilter, "attachFilter"));
   exports.Set("ifaceInfo", Napi::Function::New(env, IfaceInfo, "ifaceInfo"));
   exports.Set("arena", Napi::Function::New(env, Arena, "arena"));

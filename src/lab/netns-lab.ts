@@ -177,11 +177,11 @@ http {
   }
 
   /** tsvs daemon with the afpacket driver in the tsvs namespace; resolves once it is ready. */
-  async startDaemon(timeoutMs = 15000): Promise<void> {
+  async startDaemon(timeoutMs = 15000, opts: { workers?: number } = {}): Promise<void> {
     const conf = join(this.dir, 'tsvs.conf');
     writeFileSync(conf, `
 global_defs {
-    workers 1
+    workers ${opts.workers ?? 1}
     driver afpacket
     control_socket ${this.socket}
     conn_pool_size 65536
