@@ -9,6 +9,7 @@ import { FANOUT_MAX_LIPS, FANOUT_MAX_VIPS, fanoutProgram } from '../../src/drive
 import { workerPortMask } from '../../src/ipvs/laddr.js';
 import { ipv4, ipv6 } from '../support/builder.js';
 import { runCbpf } from '../support/cbpf-run.js';
+import { addrWords, expectedWorker } from '../support/steering.js';
 
 /** The program's instructions as [code, jt, jf, k] rows, like tcpdump -dd prints them. */
 function rows(prog: Uint8Array): number[][] {
@@ -68,13 +69,9 @@ describe('cbpf assembler', () => {
 
 const VIP = '10.0.0.100', LIP = '192.168.100.200', RIP = '192.168.100.2';
 const VIP6 = '2001:db8::100', LIP6 = '2001:db8:1::200', RIP6 = '2001:db8:1::2';
-const word = (a: string): number => a.split('.').reduce((w, b) => w * 256 + Number(b), 0) >>> 0;
-function words6(a: string): number[] {
-  const [head, tail = ''] = a.split('::');
-  const h = head ? head.split(':') : [], t = tail ? tail.split(':') : [];
-  const g = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t].map((x) => parseInt(x, 16));
-  return [0, 1, 2, 3].map((i) => ((g[2 * i]! << 16) | g[2 * i + 1]!) >>> 0);
-}
+const word = (a: string): number => addrWords(a)[0]!;
+const words6 = addrWords;
+const expected = expectedWorker;
 const ip4 = fc.tuple(fc.integer({ min: 1, max: 223 }), fc.nat(255), fc.nat(255), fc.integer({ min: 1, max: 254 })).map((b) => b.join('.'));
 const ip6 = fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }).map((g) => '2001:' + g.slice(1).map((x) => x.toString(16)).join(':'));
 const port = fc.integer({ min: 1, max: 65535 });
@@ -82,17 +79,6 @@ const lport = fc.integer({ min: 1025, max: 65535 });
 const steer = (workers: number, members?: number[]) => fanoutProgram({
   workers, vips4: [word(VIP), word('10.0.0.101')], vips6: [words6(VIP6)], lips4: [word(LIP), word('192.168.100.201')], lips6: [words6(LIP6)], members,
 });
-
-/**
- * The steering hash written out again from its description (not from the program): the worker of
- * a connection whose client side is (address, port); an IPv6 address enters as its words' xor.
- */
-function expected(addr: string, p: number, workers: number): number {
-  const a = addr.includes(':') ? words6(addr).reduce((x, w) => (x ^ w) >>> 0, 0) : word(addr);
-  let h = (Math.imul(a, 0x9e3779b1) ^ p) >>> 0;
-  h = Math.imul(h, 0x85ebca6b) >>> 0;
-  return ((h ^ (h >>> 16)) >>> 0) % workers;
-}
 
 describe('fanout program (network-header offsets)', () => {
   const workers = 4;
