@@ -108,6 +108,22 @@ describe('two workers on the afpacket driver: fanout steering (S1 FullNAT)', { s
     await round(42000);
   });
 
+  test('an ARP request reaches both workers (each learns) and gets exactly one reply', async () => {
+    const ifc = `c${lab.tag}`;
+    lab.sh(lab.ns.client, 'ip', 'neigh', 'flush', 'dev', ifc);
+    const cap = spawn('ip', ['netns', 'exec', lab.ns.client, 'tshark', '-n', '-l', '-i', ifc, '-f', 'arp', '-a', 'duration:4', '-T', 'fields', '-e', 'arp.opcode', '-e', 'arp.src.proto_ipv4'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let fields = '', started = '';
+    cap.stdout!.setEncoding('utf8').on('data', (s: string) => { fields += s; });
+    cap.stderr!.setEncoding('utf8').on('data', (s: string) => { started += s; });
+    for (let t = 0; t < 100 && !started.includes('Capture started'); t++) await sleep(50);
+    lab.sh(lab.ns.client, 'ping', '-c', '1', '-W', '2', VIP);
+    await new Promise<void>((resolve) => cap.once('exit', () => resolve()));
+    const lines = fields.trim().split('\n');
+    assert.deepEqual(lines.filter((l) => l.startsWith('2\t')), [`2\t${VIP}`], `one reply for the VIP (capture: ${JSON.stringify(lines)}; tshark: ${started})`);
+    assert.equal(lines.filter((l) => l.startsWith('1\t')).length, 1, 'one request');
+  });
+
   test('tsip link add of a device not in tsvs.conf is refused: the workers could not open it', () => {
     assert.throws(() => lab.ctl('tsip link add dpdk9 lladdr 02:00:00:00:00:09'),
       (e: Error & { stderr?: string }) => /device dpdk9: driver afpacket opens only the devices of tsvs\.conf's netif_defs \(dpdk0, dpdk1\)/.test(e.stderr ?? ''));
