@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLIENT_ADDR, NetnsLab, VIP, fnatRrLines } from '../../src/lab/netns-lab.js';
@@ -122,6 +123,25 @@ describe('two workers on the afpacket driver: fanout steering (S1 FullNAT)', { s
     const lines = fields.trim().split('\n');
     assert.deepEqual(lines.filter((l) => l.startsWith('2\t')), [`2\t${VIP}`], `one reply for the VIP (capture: ${JSON.stringify(lines)}; tshark: ${started})`);
     assert.equal(lines.filter((l) => l.startsWith('1\t')).length, 1, 'one request');
+  });
+
+  test('a batch that would own more VIPs than the steering program holds is refused whole', async () => {
+    const batch = Array.from({ length: 64 }, (_, i) => `tsvsadm -A -t 10.0.${1 + (i >> 6)}.${i & 63}:80 -s rr\n`).join('');
+    const send = (text: string): Promise<{ ok: boolean; error?: string }> => new Promise((resolve, reject) => {
+      const c = connect(lab.socket);
+      let got = '';
+      c.setEncoding('utf8').on('data', (d: string) => {
+        got += d;
+        if (got.includes('\n')) { c.end(); resolve(JSON.parse(got)); }
+      });
+      c.on('error', reject);
+      c.write(JSON.stringify({ id: 1, batch: text }) + '\n');
+    });
+    // 10.0.0.100 is the 65th.
+    const r = await send(batch);
+    assert.equal(r.ok, false);
+    assert.match(r.error!, /line 64: .*65 IPv4 VIPs: the afpacket fanout program with several workers steers at most 64/);
+    assert.doesNotMatch(lab.ctl('tsvsadm -L -n'), /10\.0\.1\.0/, 'nothing of the batch applied');
   });
 
   test('tsip link add of a device not in tsvs.conf is refused: the workers could not open it', () => {
