@@ -15,12 +15,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,7 @@ struct Ring {
 std::mutex g_mu;
 std::map<uintptr_t, size_t> g_arenas;  // base -> length
 std::map<int, Ring> g_rings;           // socket fd -> its ring mapping
+std::set<int> g_eventfds;              // wake-up eventfds made by eventFd(), any thread's
 
 const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
 const unsigned kMaxFilterInsns = 4096;  // BPF_MAXINSNS
@@ -566,6 +569,48 @@ Napi::Value RingSize(const Napi::CallbackInfo& info) {
   return GeometryObject(env, MakeGeometry(o), 0);
 }
 
+// ---------------------------------------------------------------------------------- wake-ups
+//
+// An eventfd lets the main thread wake a worker blocked in poll(): the worker polls it with its
+// sockets, the main thread writes it. Made by one thread, used by another (fds are per process).
+
+Napi::Value EventFd(const Napi::CallbackInfo& info) {
+  int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) throw SysError(info.Env(), errno, "eventfd", "eventfd");
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_eventfds.insert(fd);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+int ArgEventFd(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_eventfds.count(fd) == 0) throw SysError(info.Env(), EBADF, "eventfd " + std::to_string(fd), "eventfd", "not an eventfd from eventFd()");
+  return fd;
+}
+
+// signal(fd): makes the eventfd readable (a poll on it returns). Never blocks.
+Napi::Value Signal(const Napi::CallbackInfo& info) {
+  uint64_t one = 1;
+  ssize_t r = write(ArgEventFd(info), &one, sizeof one);
+  return Napi::Boolean::New(info.Env(), r == sizeof one);
+}
+
+// drain(fd): reads the count back to 0 (so poll blocks again); returns it.
+Napi::Value Drain(const Napi::CallbackInfo& info) {
+  uint64_t n = 0;
+  ssize_t r = read(ArgEventFd(info), &n, sizeof n);
+  return Napi::Number::New(info.Env(), r == sizeof n ? static_cast<double>(n) : 0);
+}
+
+Napi::Value CloseEventFd(const Napi::CallbackInfo& info) {
+  int fd = ArgEventFd(info);
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_eventfds.erase(fd);
+  ::close(fd);
+  return info.Env().Undefined();
+}
+
 Napi::Value Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgFd(info, 0);
@@ -592,6 +637,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("arena", Napi::Function::New(env, Arena, "arena"));
   exports.Set("ringSize", Napi::Function::New(env, RingSize, "ringSize"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("eventFd", Napi::Function::New(env, EventFd, "eventFd"));
+  exports.Set("signal", Napi::Function::New(env, Signal, "signal"));
+  exports.Set("drain", Napi::Function::New(env, Drain, "drain"));
+  exports.Set("closeEventFd", Napi::Function::New(env, CloseEventFd, "closeEventFd"));
   exports.Set("pageSize", static_cast<double>(kPage));
   return exports;
 }

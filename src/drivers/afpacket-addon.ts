@@ -80,6 +80,12 @@ export interface AfPacketAddon {
   attachFilter(fd: number, cbpf: Uint8Array | null): void;
   ifaceInfo(ifname: string): IfaceInfo;
   close(fd: number): void;
+  /** A wake-up eventfd (non-blocking): poll it with sockets; signal() from any thread makes it readable. */
+  eventFd(): number;
+  signal(fd: number): boolean;
+  /** Reads the eventfd back to unreadable; returns how many signals it had. */
+  drain(fd: number): number;
+  closeEventFd(fd: number): void;
   readonly pageSize: number;
 }
 

@@ -41,6 +41,7 @@ export class AfPacketHost implements DriverHost {
   /** Several workers: who holds which fanout slot (shared with the workers), and the group ids. */
   readonly members: FanoutMembers | null;
   private readonly groups: readonly number[];
+  private readonly wakeFds: (number | undefined)[] = [];
 
   constructor(readonly workers: number, ports: readonly PortSettings[], ring: RingSettings) {
     if (ports.length === 0) throw new TsvsError('TSVS_ERR_CONFIG', 'driver afpacket needs at least one netif_defs { device NAME { interface IF } }');
@@ -64,10 +65,12 @@ export class AfPacketHost implements DriverHost {
 
   workerInit(index: number): AfPacketDriverInit {
     const ports = this.ports.map((p) => ({ ifname: p.iface, options: this.options }));
-    if (!this.members) return { driver: AFPACKET_DRIVER, ports };
+    // One eventfd per worker index, kept across restarts (a fresh thread drains what is pending).
+    const wakeFd = this.wakeFds[index] ??= afPacketAddon().eventFd();
+    if (!this.members) return { driver: AFPACKET_DRIVER, ports, wakeFd };
     const steering: AfPacketSteeringInit = { workers: this.workers, groups: this.groups, members: this.members.buffer, neighbourOptions: NEIGHBOUR_RING };
     // Every worker sees every ARP/ND frame; worker 0 alone answers them.
-    return { driver: AFPACKET_DRIVER, ports, steering, answerNeighbours: index === 0 };
+    return { driver: AFPACKET_DRIVER, ports, steering, wakeFd, answerNeighbours: index === 0 };
   }
 
   /** The workers open one socket per declared device at start: a port added later would carry nothing. */
@@ -93,10 +96,15 @@ export class AfPacketHost implements DriverHost {
     this.members?.left(index);
   }
 
-  /** A worker blocked in poll() sees new configuration within its poll timeout (an eventfd could do better). */
-  wake(_index: number): void {}
+  /** Signals the worker's eventfd: its poll() returns and it takes the new configuration at once. */
+  wake(index: number): void {
+    const fd = this.wakeFds[index];
+    if (fd !== undefined) afPacketAddon().signal(fd);
+  }
 
   close(): void {
+    for (const fd of this.wakeFds) if (fd !== undefined) afPacketAddon().closeEventFd(fd);
+    this.wakeFds.length = 0;
     this.takeover?.restore();
     this.takeover = null;
   }

@@ -6,7 +6,7 @@
 import type { DriverInit, OwnedAddrs, PortDriver, RxHandler } from './driver.js';
 import type { FrameHandler } from './afpacket-ring.js';
 import { AfPacketPorts, type AfPacketOptions } from './afpacket.js';
-import { PACKET_FANOUT_CBPF } from './afpacket-addon.js';
+import { PACKET_FANOUT_CBPF, type AfPacketAddon, afPacketAddon } from './afpacket-addon.js';
 import { FanoutMembersView } from './fanout-members.js';
 import { fanoutProgram } from './fanout-program.js';
 import { neighbourFilter } from './neighbour-filter.js';
@@ -29,6 +29,8 @@ export interface AfPacketDriverInit extends DriverInit {
   readonly ports: readonly { readonly ifname: string; readonly options: AfPacketOptions }[];
   /** Several workers: the fanout groups to join (absent with one worker). */
   readonly steering?: AfPacketSteeringInit;
+  /** The host's eventfd for this worker: polled with the sockets, so DriverHost.wake interrupts wait(). */
+  readonly wakeFd?: number;
 }
 
 const NOOP: RxHandler = () => {};
@@ -45,6 +47,11 @@ export class AfPacketPortDriver implements PortDriver {
   private readonly steering: AfPacketSteeringInit | undefined;
   private readonly members: FanoutMembersView | null;
   private owned: OwnedAddrs = NO_ADDRS;
+  private readonly addon: AfPacketAddon = afPacketAddon();
+  /** Every socket's fd, then the wake-up eventfd (if any): what wait() polls. */
+  private readonly pollFds: Int32Array;
+  private readonly revents: Int32Array;
+  private readonly wakeFd: number;
 
   constructor(init: AfPacketDriverInit) {
     const st = init.steering;
@@ -55,6 +62,9 @@ export class AfPacketPortDriver implements PortDriver {
     this.io = AfPacketPorts.open(specs);
     this.perSocket = specs.map((_, k) => (buf: Uint8Array, off: number, len: number) => this.handler(k % n, buf, off, len));
     this.members = st ? new FanoutMembersView(st.members) : null;
+    this.wakeFd = init.wakeFd ?? -1;
+    this.pollFds = Int32Array.from([...this.io.sockets.map((s) => s.fd), ...(this.wakeFd >= 0 ? [this.wakeFd] : [])]);
+    this.revents = new Int32Array(this.pollFds.length);
     if (st) {
       try {
         // Joined in port order; the pool opens the next worker only once this one is in every group.
@@ -111,9 +121,11 @@ export class AfPacketPortDriver implements PortDriver {
     this.io.flush();
   }
 
-  /** poll() on every socket; the host's wake() cannot interrupt it (see DriverHost.wake). */
+  /** poll() on every socket and the wake-up eventfd: new configuration ends the wait at once. */
   wait(timeoutMs: number): void {
-    this.io.poll(timeoutMs);
+    const n = this.addon.poll(this.pollFds, timeoutMs, this.revents);
+    const w = this.pollFds.length - 1;
+    if (n > 0 && this.wakeFd >= 0 && this.revents[w] !== 0) this.addon.drain(this.wakeFd);
   }
 
   txDrops(): number {
