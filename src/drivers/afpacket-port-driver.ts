@@ -69,8 +69,10 @@ export class AfPacketPortDriver implements PortDriver {
       try {
         // Joined in port order; the pool opens the next worker only once this one is in every group.
         for (let i = 0; i < n; i++) this.io.sockets[i]!.joinFanout(st.groups[i]!, PACKET_FANOUT_CBPF);
-        // A group without a program sends everything to slot 0: install one at once.
-        this.install();
+        // A group without a program sends everything to slot 0: its first member installs one at
+        // once. A worker joining live ones (a restart) keeps theirs until it has the configuration:
+        // an address-less program would steer their FullNAT replies by hash meanwhile.
+        if (this.members!.read().length === 0) this.install();
       } catch (e) {
         this.io.close();
         throw e;
