@@ -15,12 +15,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +48,7 @@ struct Ring {
 std::mutex g_mu;
 std::map<uintptr_t, size_t> g_arenas;  // base -> length
 std::map<int, Ring> g_rings;           // socket fd -> its ring mapping
+std::set<int> g_eventfds;              // wake-up eventfds made by eventFd(), any thread's
 
 const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
 const unsigned kMaxFilterInsns = 4096;  // BPF_MAXINSNS
@@ -144,19 +147,23 @@ bool OptBool(Napi::Object o, const char* key, bool def) {
 }
 
 // A classic BPF program given as the bytes of a sock_filter[] (8 bytes per instruction).
-std::vector<sock_filter> ArgProgram(const Napi::CallbackInfo& info, size_t i) {
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw ArgError(info.Env(), "a classic BPF program must be a Uint8Array of sock_filter[]");
+std::vector<sock_filter> ArgProgram(Napi::Value v, const std::string& what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw ArgError(v.Env(), what + ": a classic BPF program must be a Uint8Array of sock_filter[]");
   }
-  Napi::Uint8Array a = info[i].As<Napi::Uint8Array>();
+  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
   size_t n = a.ByteLength() / sizeof(sock_filter);
   if (a.ByteLength() % sizeof(sock_filter) != 0 || n == 0 || n > kMaxFilterInsns) {
-    throw ArgError(info.Env(), "a classic BPF program must be 1.." + std::to_string(kMaxFilterInsns) +
+    throw ArgError(v.Env(), what + ": a classic BPF program must be 1.." + std::to_string(kMaxFilterInsns) +
                                    " instructions of 8 bytes, got " + std::to_string(a.ByteLength()) + " bytes");
   }
   std::vector<sock_filter> prog(n);  // copied: the typed array's bytes need not be aligned
   memcpy(prog.data(), a.Data(), a.ByteLength());
   return prog;
+}
+
+std::vector<sock_filter> ArgProgram(const Napi::CallbackInfo& info, size_t i) {
+  return ArgProgram(info[i], "program");
 }
 
 // ---------------------------------------------------------------------------------- geometry
@@ -349,6 +356,16 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
     sll.sll_family = AF_PACKET;
     sll.sll_protocol = htons(ETH_P_ALL);
     sll.sll_ifindex = static_cast<int>(ifindex);
+    // A socket filter before bind(): the socket never sees a frame the filter would refuse.
+    Napi::Value f = o.Get("filter");
+    if (!f.IsUndefined()) {
+      std::vector<sock_filter> prog = ArgProgram(f, "option filter");
+      sock_fprog fp{static_cast<unsigned short>(prog.size()), prog.data()};
+      if (setsockopt(fd.fd, SOL_SOCKET, SO_ATTACH_FILTER, &fp, sizeof fp) < 0) {
+        int err = errno;
+        throw SysError(env, err, what + ": option filter", "setsockopt", err == EINVAL ? "invalid classic BPF program" : "");
+      }
+    }
     if (bind(fd.fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) throw SysError(env, errno, what + ": bind", "bind");
   } catch (...) {
     undo();
@@ -434,6 +451,16 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
 
 // ---------------------------------------------------------------------------------- filters
 
+// The program belongs to the group: any member may (re)install it, atomically for all.
+void SetFanoutProgram(Napi::Env env, int fd, std::vector<sock_filter> prog, const std::string& what) {
+  sock_fprog fp{static_cast<unsigned short>(prog.size()), prog.data()};
+  if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fp, sizeof fp) < 0) {
+    int err = errno;
+    throw SysError(env, err, what + ": PACKET_FANOUT_DATA", "setsockopt",
+                   err == EINVAL ? "the socket must be in a PACKET_FANOUT_CBPF group and the program valid classic BPF" : "");
+  }
+}
+
 Napi::Value Fanout(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgFd(info, 0);
@@ -451,16 +478,15 @@ Napi::Value Fanout(const Napi::CallbackInfo& info) {
                    : err == EALREADY ? "this socket is already in a fanout group"
                    : err == ENOSPC ? "the group is full" : "");
   }
-  if (info.Length() > 4 && !info[4].IsUndefined()) {
-    std::vector<sock_filter> prog = ArgProgram(info, 4);
-    sock_fprog fp{static_cast<unsigned short>(prog.size()), prog.data()};
-    // The program belongs to the group: any member may (re)install it, atomically for all.
-    if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fp, sizeof fp) < 0) {
-      int err = errno;
-      throw SysError(env, err, what + ": PACKET_FANOUT_DATA", "setsockopt",
-                     err == EINVAL ? "mode must be PACKET_FANOUT_CBPF and the program valid classic BPF" : "");
-    }
-  }
+  if (info.Length() > 4 && !info[4].IsUndefined()) SetFanoutProgram(env, fd, ArgProgram(info, 4), what);
+  return env.Undefined();
+}
+
+// fanoutProgram(fd, cbpf): replaces the program of the group the socket is in.
+Napi::Value FanoutProgram(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info, 0);
+  SetFanoutProgram(env, fd, ArgProgram(info, 1), "fanout program");
   return env.Undefined();
 }
 
@@ -543,6 +569,48 @@ Napi::Value RingSize(const Napi::CallbackInfo& info) {
   return GeometryObject(env, MakeGeometry(o), 0);
 }
 
+// ---------------------------------------------------------------------------------- wake-ups
+//
+// An eventfd lets the main thread wake a worker blocked in poll(): the worker polls it with its
+// sockets, the main thread writes it. Made by one thread, used by another (fds are per process).
+
+Napi::Value EventFd(const Napi::CallbackInfo& info) {
+  int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) throw SysError(info.Env(), errno, "eventfd", "eventfd");
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_eventfds.insert(fd);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+int ArgEventFd(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info, 0);
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_eventfds.count(fd) == 0) throw SysError(info.Env(), EBADF, "eventfd " + std::to_string(fd), "eventfd", "not an eventfd from eventFd()");
+  return fd;
+}
+
+// signal(fd): makes the eventfd readable (a poll on it returns). Never blocks.
+Napi::Value Signal(const Napi::CallbackInfo& info) {
+  uint64_t one = 1;
+  ssize_t r = write(ArgEventFd(info), &one, sizeof one);
+  return Napi::Boolean::New(info.Env(), r == sizeof one);
+}
+
+// drain(fd): reads the count back to 0 (so poll blocks again); returns it.
+Napi::Value Drain(const Napi::CallbackInfo& info) {
+  uint64_t n = 0;
+  ssize_t r = read(ArgEventFd(info), &n, sizeof n);
+  return Napi::Number::New(info.Env(), r == sizeof n ? static_cast<double>(n) : 0);
+}
+
+Napi::Value CloseEventFd(const Napi::CallbackInfo& info) {
+  int fd = ArgEventFd(info);
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_eventfds.erase(fd);
+  ::close(fd);
+  return info.Env().Undefined();
+}
+
 Napi::Value Close(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgFd(info, 0);
@@ -563,11 +631,16 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("kick", Napi::Function::New(env, Kick, "kick"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
   exports.Set("fanout", Napi::Function::New(env, Fanout, "fanout"));
+  exports.Set("fanoutProgram", Napi::Function::New(env, FanoutProgram, "fanoutProgram"));
   exports.Set("attachFilter", Napi::Function::New(env, AttachFilter, "attachFilter"));
   exports.Set("ifaceInfo", Napi::Function::New(env, IfaceInfo, "ifaceInfo"));
   exports.Set("arena", Napi::Function::New(env, Arena, "arena"));
   exports.Set("ringSize", Napi::Function::New(env, RingSize, "ringSize"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("eventFd", Napi::Function::New(env, EventFd, "eventFd"));
+  exports.Set("signal", Napi::Function::New(env, Signal, "signal"));
+  exports.Set("drain", Napi::Function::New(env, Drain, "drain"));
+  exports.Set("closeEventFd", Napi::Function::New(env, CloseEventFd, "closeEventFd"));
   exports.Set("pageSize", static_cast<double>(kPage));
   return exports;
 }

@@ -169,6 +169,16 @@ export class Daemon {
         throw e;
       }
     }
+    const last = batch[batch.length - 1];
+    if (this.driver.check && last !== undefined) {
+      try {
+        this.driver.check(engine.stack.ports.map((p) => p.name), ownedAddrs(engine));
+      } catch (e) {
+        // The batch as a whole leads there; its last line is where it became so.
+        if (e instanceof TsvsError) throw new ScriptError(last.line, last.source, e);
+        throw e;
+      }
+    }
     return { engine, batch };
   }
 

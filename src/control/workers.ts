@@ -37,6 +37,8 @@ interface Slot {
   restarts: number;
   /** Queries posted to the current thread, by sequence number. */
   readonly queries: Map<number, (a: QueryAnswer | null) => void>;
+  /** Its thread reported 'ready' (driver open) and has not exited since. */
+  joined: boolean;
 }
 
 type MessagePort = import('node:worker_threads').MessagePort;
@@ -59,12 +61,18 @@ export class WorkerPool {
   /** IPVS stats of worker threads that died, by key, so sums never go backwards. */
   private readonly retiredSvc = new Map<string, Float64Array>();
   private readonly retiredDest = new Map<string, Float64Array>();
+  /**
+   * Threads start one at a time: the next one only once the previous opened its driver. The
+   * afpacket fanout numbers its members by join order, so worker i must join before worker i+1.
+   */
+  private joining: Slot | null = null;
+  private readonly toSpawn: Slot[] = [];
 
   constructor(private readonly o: PoolOptions) {
     for (let i = 0; i < o.workers; i++) {
       this.slots.push({
         index: i, counters: new SharedArrayBuffer(COUNTER_SLOTS * 8), worker: null, ctl: new Int32Array(0),
-        config: null, applied: 0, stats: null, restarts: 0, queries: new Map(),
+        config: null, applied: 0, stats: null, restarts: 0, queries: new Map(), joined: false,
       });
     }
   }
@@ -75,7 +83,7 @@ export class WorkerPool {
 
   /** Starts every worker on the current configuration; resolves when all have applied it. */
   async start(): Promise<void> {
-    for (const s of this.slots) this.spawn(s);
+    for (const s of this.slots) this.requestSpawn(s);
     await this.appliedEverywhere(this.o.current().version);
   }
 
@@ -150,6 +158,26 @@ export class WorkerPool {
     for (const w of ready) w.resolve();
   }
 
+  private requestSpawn(s: Slot): void {
+    this.toSpawn.push(s);
+    this.spawnNext();
+  }
+
+  private spawnNext(): void {
+    if (this.joining !== null || this.stopping) return;
+    const s = this.toSpawn.shift();
+    if (s === undefined) return;
+    this.joining = s;
+    this.spawn(s);
+  }
+
+  /** The joining thread opened its driver, or died trying: the next may start. */
+  private joinDone(s: Slot): void {
+    if (this.joining !== s) return;
+    this.joining = null;
+    this.spawnNext();
+  }
+
   private spawn(s: Slot): void {
     const ctl = new SharedArrayBuffer(CTL_WORDS * 4);
     const ch = new MessageChannel();
@@ -171,6 +199,12 @@ export class WorkerPool {
         s.queries.delete(m.seq);
         return;
       }
+      if (m.type === 'ready') {
+        s.joined = true;
+        this.o.driver.workerJoined?.(s.index);
+        this.joinDone(s);
+        return;
+      }
       if (m.type !== 'applied') return;
       s.applied = m.version;
       s.stats = m.stats;
@@ -187,6 +221,10 @@ export class WorkerPool {
       s.queries.clear();
       s.config?.close();
       s.config = null;
+      // Its sockets closed with its thread (the kernel moved the last fanout member into its slot).
+      if (s.joined) this.o.driver.workerLeft?.(s.index);
+      s.joined = false;
+      this.joinDone(s);
       // Its connections died with it: the count it published no longer exists.
       new Float64Array(s.counters)[WS_CONNS] = 0;
       if (this.stopping) return;
@@ -197,7 +235,7 @@ export class WorkerPool {
         note: 'the worker\'s connections are lost; it restarts with the current configuration',
       });
       // Back off when a worker keeps dying, so a crash loop does not eat the control plane.
-      setTimeout(() => { if (!this.stopping) this.spawn(s); }, Math.min(100 * (s.restarts - 1), 5000));
+      setTimeout(() => { if (!this.stopping) this.requestSpawn(s); }, Math.min(100 * (s.restarts - 1), 5000));
     });
   }
 

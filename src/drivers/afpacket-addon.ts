@@ -26,6 +26,8 @@ export interface AddonOpenOptions {
   vnetHdr?: boolean;
   /** Without `arena`: bytes of private scratch after the TX ring, in the same buffer. */
   scratchSize?: number;
+  /** A socket filter (sock_filter[] bytes, Ethernet-header offsets) attached before bind(). */
+  filter?: Uint8Array;
   /** Map the rings into this buffer from arena() at arenaOffset (a page multiple). */
   arena?: ArrayBuffer;
   arenaOffset?: number;
@@ -73,9 +75,17 @@ export interface AfPacketAddon {
   kick(fd: number): number;
   stats(fd: number): AddonStats;
   fanout(fd: number, groupId: number, mode: number, flags: number, cbpf?: Uint8Array): void;
+  /** Replaces the program of the PACKET_FANOUT_CBPF group the socket is in (for every member). */
+  fanoutProgram(fd: number, cbpf: Uint8Array): void;
   attachFilter(fd: number, cbpf: Uint8Array | null): void;
   ifaceInfo(ifname: string): IfaceInfo;
   close(fd: number): void;
+  /** A wake-up eventfd (non-blocking): poll it with sockets; signal() from any thread makes it readable. */
+  eventFd(): number;
+  signal(fd: number): boolean;
+  /** Reads the eventfd back to unreadable; returns how many signals it had. */
+  drain(fd: number): number;
+  closeEventFd(fd: number): void;
   readonly pageSize: number;
 }
 

@@ -1,13 +1,16 @@
 // The main thread's half of the afpacket driver: it opens no socket (each worker opens its own),
 // reads each interface's MAC and MTU, takes the interfaces over and gives them back on close().
+// With several workers it names the fanout groups and tracks which worker holds which slot.
 
 import { TsvsError } from '../errors.js';
 import type { PortSettings, RingSettings } from '../control/config-file.js';
 import type { MacAddr } from '../packet/inet.js';
-import type { DriverHost } from './driver.js';
+import type { DriverHost, OwnedAddrs } from './driver.js';
 import { afPacketAddon } from './afpacket-addon.js';
 import type { AfPacketOptions } from './afpacket.js';
-import { AFPACKET_DRIVER, type AfPacketDriverInit } from './afpacket-port-driver.js';
+import { AFPACKET_DRIVER, type AfPacketDriverInit, type AfPacketSteeringInit } from './afpacket-port-driver.js';
+import { FanoutMembers } from './fanout-members.js';
+import { FANOUT_MAX_LIPS, FANOUT_MAX_VIPS } from './fanout-program.js';
 import { type Takeover, takeOver } from './takeover.js';
 
 /** tsvs.conf's ring block as addon options: the same frames and frame size for RX and TX. */
@@ -18,6 +21,9 @@ export function ringOptions(r: RingSettings): AfPacketOptions {
     txFrameSize: r.frameSize, txFrameNr: r.frames,
   };
 }
+
+/** Rings of the per-worker ARP/ND sockets: a few frames are plenty. */
+const NEIGHBOUR_RING: AfPacketOptions = { version: 2, blockSize: 1 << 16, blockNr: 1, frameSize: 2048, txFrameSize: 2048, txFrameNr: 2 };
 
 export interface ResolvedPort {
   readonly name: string;
@@ -32,10 +38,12 @@ export class AfPacketHost implements DriverHost {
   readonly ports: readonly ResolvedPort[];
   private readonly options: AfPacketOptions;
   private takeover: Takeover | null;
+  /** Several workers: who holds which fanout slot (shared with the workers), and the group ids. */
+  readonly members: FanoutMembers | null;
+  private readonly groups: readonly number[];
+  private readonly wakeFds: (number | undefined)[] = [];
 
-  constructor(workers: number, ports: readonly PortSettings[], ring: RingSettings) {
-    // Several workers need the fanout group and its steering program (docs/daemon.md).
-    if (workers !== 1) throw new TsvsError('TSVS_ERR_CONFIG', `driver afpacket runs 1 worker for now (workers ${workers}): fanout steering is not wired in yet`);
+  constructor(readonly workers: number, ports: readonly PortSettings[], ring: RingSettings) {
     if (ports.length === 0) throw new TsvsError('TSVS_ERR_CONFIG', 'driver afpacket needs at least one netif_defs { device NAME { interface IF } }');
     const addon = afPacketAddon();
     this.ports = ports.map((p) => {
@@ -49,17 +57,54 @@ export class AfPacketHost implements DriverHost {
       return { name: p.name, iface: p.iface, mac: p.mac ?? info.mac, mtu: p.mtu ?? info.mtu };
     });
     this.options = ringOptions(ring);
+    this.members = workers > 1 ? new FanoutMembers(workers) : null;
+    // Group ids are per network namespace: the pid keeps two daemons in one namespace apart.
+    this.groups = this.ports.map((_, i) => (process.pid * 64 + i) % 0x10000);
     this.takeover = takeOver(this.ports.map((p) => p.iface));
   }
 
-  workerInit(_index: number): AfPacketDriverInit {
-    return { driver: AFPACKET_DRIVER, ports: this.ports.map((p) => ({ ifname: p.iface, options: this.options })) };
+  workerInit(index: number): AfPacketDriverInit {
+    const ports = this.ports.map((p) => ({ ifname: p.iface, options: this.options }));
+    // One eventfd per worker index, kept across restarts (a fresh thread drains what is pending).
+    const wakeFd = this.wakeFds[index] ??= afPacketAddon().eventFd();
+    if (!this.members) return { driver: AFPACKET_DRIVER, ports, wakeFd };
+    const steering: AfPacketSteeringInit = { workers: this.workers, groups: this.groups, members: this.members.buffer, neighbourOptions: NEIGHBOUR_RING };
+    // Every worker sees every ARP/ND frame; worker 0 alone answers them.
+    return { driver: AFPACKET_DRIVER, ports, steering, wakeFd, answerNeighbours: index === 0 };
   }
 
-  /** A worker blocked in poll() sees new configuration within its poll timeout (an eventfd could do better). */
-  wake(_index: number): void {}
+  /** The workers open one socket per declared device at start: a port added later would carry nothing. */
+  check(ports: readonly string[], owned: OwnedAddrs): void {
+    ports.forEach((name, i) => {
+      if (this.ports[i]?.name === name) return;
+      const declared = this.ports.map((p) => p.name).join(', ');
+      throw new TsvsError('TSVS_ERR_CONFIG', `device ${name}: driver afpacket opens only the devices of tsvs.conf's netif_defs (${declared}), at start; declare it there and restart the daemon`);
+    });
+    if (!this.members) return;
+    for (const af of [4, 6]) {
+      const vips = owned.vips.filter((a) => a.af === af).length, lips = owned.lips.filter((a) => a.af === af).length;
+      if (vips > FANOUT_MAX_VIPS) throw new TsvsError('TSVS_ERR_CONFIG', `${vips} IPv${af} VIPs: the afpacket fanout program with several workers steers at most ${FANOUT_MAX_VIPS}`);
+      if (lips > FANOUT_MAX_LIPS) throw new TsvsError('TSVS_ERR_CONFIG', `${lips} IPv${af} LIPs: the afpacket fanout program with several workers steers at most ${FANOUT_MAX_LIPS}`);
+    }
+  }
+
+  workerJoined(index: number): void {
+    this.members?.joined(index);
+  }
+
+  workerLeft(index: number): void {
+    this.members?.left(index);
+  }
+
+  /** Signals the worker's eventfd: its poll() returns and it takes the new configuration at once. */
+  wake(index: number): void {
+    const fd = this.wakeFds[index];
+    if (fd !== undefined) afPacketAddon().signal(fd);
+  }
 
   close(): void {
+    for (const fd of this.wakeFds) if (fd !== undefined) afPacketAddon().closeEventFd(fd);
+    this.wakeFds.length = 0;
     this.takeover?.restore();
     this.takeover = null;
   }

@@ -135,6 +135,11 @@ export class AfPacketSocket {
     this.addon.fanout(this.fd, group, mode, flags, prog);
   }
 
+  /** Replaces the program of this socket's fanout group, for all its members at once. */
+  setFanoutProgram(prog: Uint8Array): void {
+    this.addon.fanoutProgram(this.fd, prog);
+  }
+
   /** A socket filter (L2 offsets); null removes it. */
   attachFilter(prog: Uint8Array | null): void {
     this.addon.attachFilter(this.fd, prog);

@@ -41,11 +41,25 @@ export interface DriverHost {
   wake(index: number): void;
   /** Called on the main thread after each committed batch whose owned addresses changed. */
   addressesChanged?(owned: OwnedAddrs): void;
+  /**
+   * Checks a batch's resulting configuration (its port names, in index order, and what it owns)
+   * before it is committed: throws a TsvsError to refuse it, e.g. a port the workers cannot open.
+   */
+  check?(ports: readonly string[], owned: OwnedAddrs): void;
+  /**
+   * Worker `index` opened its driver (it reported 'ready'); the pool opens one worker's driver at
+   * a time, so drivers whose sockets join groups in order (afpacket fanout) see them in order.
+   */
+  workerJoined?(index: number): void;
+  /** Worker `index`'s thread is gone, and with it its driver's sockets. */
+  workerLeft?(index: number): void;
   close(): void;
 }
 
 export interface DriverInit {
   readonly driver: string;
+  /** Whether this worker answers ARP requests and NS (default true; see Stack.answerNeighbours). */
+  readonly answerNeighbours?: boolean;
   readonly [k: string]: unknown;
 }
 

@@ -241,11 +241,11 @@ http {
   }
 
   /** tsvs daemon with the afpacket driver in the tsvs namespace; resolves once it is ready. */
-  async startDaemon(timeoutMs = 15000, workers = 1): Promise<void> {
+  async startDaemon(timeoutMs = 15000, opts: { workers?: number } = {}): Promise<void> {
     const conf = join(this.dir, 'tsvs.conf');
     writeFileSync(conf, `
 global_defs {
-    workers ${workers}
+    workers ${opts.workers ?? 1}
     driver afpacket
     control_socket ${this.socket}
     conn_pool_size 65536

@@ -54,6 +54,12 @@ export class Stack {
   readonly pending = new PendingPool(1024);
   readonly counters: NetCounters;
   readonly settings: StackSettings = { forwarding: false, defaultTtl: 64 };
+  /**
+   * Whether ARP requests and NS for our addresses get an answer. Several workers that all see
+   * every ARP/ND frame (the afpacket driver gives each its copy) must not all answer: one does,
+   * every one still learns the asker.
+   */
+  answerNeighbours = true;
   /** Answers "is this a VIP?" for ARP/ND/echo; set by the IPVS layer above. */
   isVip: (af: number, w0: number, w1: number, w2: number, w3: number) => boolean = () => false;
   private readonly scratch = new Uint8Array(4096);
@@ -271,6 +277,7 @@ export class Stack {
     const forUs = this.isLocal(4, tip, 0, 0, 0);
     if (sip !== 0) this.learn(4, ip4(sip), port, b, arpSenderMacOff(a), forUs && op === ARP_REQUEST);
     if (op === ARP_REQUEST && forUs) {
+      if (!this.answerNeighbours) return;
       const p = this.ports[port]!;
       // Reply in place: the requester's fields become the target fields.
       copyMac(b, a + 18, b, a + 8);
@@ -301,6 +308,7 @@ export class Stack {
     const unspecSrc = (pi.sW0 | pi.sW1 | pi.sW2 | pi.sW3) === 0;
     if (llOff >= 0 && !unspecSrc) this.learn(6, ip6(pi.sW0, pi.sW1, pi.sW2, pi.sW3), port, b, llOff, forUs);
     if (!forUs) return false;
+    if (!this.answerNeighbours) return true;
     // Neighbour advertisement (RFC 4861 4.4): solicited + override, with our link-layer address.
     const p = this.ports[port]!;
     const s = this.scratch;

@@ -22,6 +22,8 @@ export interface EngineOptions {
   /** Counter storage: a worker thread passes views into its SharedArrayBuffer slots. */
   counters?: NetCounters;
   stats?: IpvsStats;
+  /** Answer ARP requests and NS for our addresses (default true); see Stack.answerNeighbours. */
+  answerNeighbours?: boolean;
 }
 
 export class Engine {
@@ -34,6 +36,7 @@ export class Engine {
 
   constructor(sink: FrameSink, readonly clock: Clock, opts: EngineOptions = {}) {
     this.stack = new Stack(sink, clock, opts.counters);
+    this.stack.answerNeighbours = opts.answerNeighbours ?? true;
     this.conns = new ConnTable(opts.connCapacity ?? 1 << 18);
     this.ipvs = new Ipvs(this.stack, this.conns, opts.worker ?? 0, opts.workers ?? 1, opts.stats);
   }

@@ -71,6 +71,8 @@ export interface StatsView {
 }
 
 export type FromWorker =
+  /** The driver is open (afpacket: its sockets joined their fanout groups): the next worker may start. */
+  | { readonly type: 'ready' }
   | { readonly type: 'applied'; readonly version: number; readonly stats: StatsView; readonly errors: readonly string[] }
   | { readonly type: 'answer'; readonly seq: number; readonly answer: QueryAnswer }
   | { readonly type: 'stopped' };

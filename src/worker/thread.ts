@@ -31,6 +31,7 @@ const ctl = new Int32Array(init.ctl);
 const scalars = new Float64Array(init.counters);
 const sharedAlloc = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(n * 8));
 const driver: PortDriver = openWorkerDriver(init.driver);
+parentPort!.postMessage({ type: 'ready' } satisfies FromWorker);
 const clock = { now: (): number => performance.now() };
 const engine = new Engine(driver, clock, {
   connCapacity: init.connCapacity,
@@ -38,6 +39,7 @@ const engine = new Engine(driver, clock, {
   workers: init.workers,
   counters: new NetCounters(scalars, WS_SCALARS),
   stats: new IpvsStats(sharedAlloc),
+  answerNeighbours: init.driver.answerNeighbours ?? true,
 });
 // Bound once: the driver calls this per frame, and a closure per packet is what we must avoid.
 const input: RxHandler = (port, buf, off, len) => engine.input(port, buf, off, len);

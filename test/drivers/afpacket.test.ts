@@ -1,6 +1,6 @@
 // The AF_PACKET driver on real kernels: two network namespaces and a veth pair, our TX ring on one
 // end and our RX ring on the other (V2 and V3), PACKET_STATISTICS, cBPF fanout, worker_threads,
-// offloads, and the errors an operator sees.
+// offloads, the errors an operator sees, and the eventfd that wakes a polling worker.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +8,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { AfPacketSocket } from '../../src/drivers/afpacket.js';
 import { PACKET_FANOUT_CBPF, PACKET_FANOUT_HASH, afPacketAddon } from '../../src/drivers/afpacket-addon.js';
 import { Cbpf } from '../../src/drivers/cbpf.js';
@@ -124,9 +126,11 @@ describe('AF_PACKET rings between two network namespaces', { skip, timeout: 1200
     });
   }
 
-  test('two sockets in a cBPF fanout group: both directions of every flow reach the same member', async () => {
+  test('two sockets in a cBPF fanout group: both directions of every FullNAT, NAT and DR flow reach the same member', async () => {
     const src = '02:00:00:00:bb:01', members = 2, mask = workerPortMask(members);
-    const prog = fanoutProgram({ workers: members, lips4: [0xc0a864c8], lips6: [[0x20010db8, 0x10000, 0, 0x200]] });
+    const prog = fanoutProgram({
+      workers: members, vips4: [0x0a000064], vips6: [[0x20010db8, 0, 0, 0x100]], lips4: [0xc0a864c8], lips6: [[0x20010db8, 0x10000, 0, 0x200]],
+    });
     const member = (f: Uint8Array): number => runCbpf(prog, f.subarray(14)) % members;
     const frames: { f: Uint8Array; flow: number }[] = [];
     const add = (flow: number, b: { build(): Uint8Array }): void => {
@@ -142,6 +146,9 @@ describe('AF_PACKET rings between two network namespaces', { skip, timeout: 1200
       const lport = ((30000 + i * 8) & ~mask) | m; // the port the owning worker would pick
       add(i, fwd);
       add(i, e().ipv4({ src: '10.0.0.100', dst: cip }).tcp({ sport: 80, dport: cport, flags: 'SA' }));
+      // NAT: the real server answers the client itself (tsvs rewrites the source to the VIP).
+      add(i, e().ipv4({ src: '192.168.100.3', dst: cip }).tcp({ sport: 8080, dport: cport, flags: 'SA' }));
+      add(i, e().ipv4({ src: '192.168.100.1', dst: cip }).icmp({ type: 'dest-unreach', code: 4, mtu: 1400, quote: ipv4({ src: cip, dst: '192.168.100.3' }).tcp({ sport: cport, dport: 8080 }), quoteLen: 28 }));
       add(i, e().ipv4({ src: '192.168.100.2', dst: '192.168.100.200' }).tcp({ sport: 80, dport: lport, flags: 'SA' }));
       add(i, e().ipv4({ src: '10.0.0.1', dst: '10.0.0.100' }).icmp({ type: 'dest-unreach', code: 4, mtu: 1400, quote: ipv4({ src: '10.0.0.100', dst: cip }).tcp({ sport: 80, dport: cport }), quoteLen: 28 }));
       add(i, e().ipv4({ src: '192.168.100.1', dst: '192.168.100.200' }).icmp({ type: 'time-exceeded', quote: ipv4({ src: '192.168.100.200', dst: '192.168.100.2' }).tcp({ sport: lport, dport: 80 }), quoteLen: 28 }));
@@ -152,6 +159,7 @@ describe('AF_PACKET rings between two network namespaces', { skip, timeout: 1200
       const lport = ((50000 + i * 8) & ~mask) | member(fwd.build());
       add(i, fwd);
       add(i, e().ipv6({ src: '2001:db8::100', dst: cip }).udp({ sport: 53, dport: cport }));
+      add(i, e().ipv6({ src: '2001:db8:1::3', dst: cip }).udp({ sport: 5353, dport: cport }));
       add(i, e().ipv6({ src: '2001:db8:1::2', dst: '2001:db8:1::200' }).udp({ sport: 53, dport: lport }));
     }
     const { r, got } = await sendAndReceive('fanout', frames.map((x) => x.f), {}, {
@@ -263,5 +271,39 @@ describe('AF_PACKET errors an operator can act on', () => {
     if (!have) return;
     const out = execFileSync(cmd[0]!, [...cmd.slice(1), '--input-type=module', '-e', script], { encoding: 'utf8' });
     assert.deepEqual(JSON.parse(out), { code: 'EPERM', message: 'open lo: Operation not permitted (need root / CAP_NET_RAW)' });
+  });
+});
+
+describe('the wake-up eventfd', () => {
+  test('a thread blocked in poll() returns as soon as another thread signals; drain() re-arms it', async () => {
+    const addon = afPacketAddon();
+    const fd = addon.eventFd();
+    try {
+      const revents = new Int32Array(1);
+      assert.equal(addon.poll(Int32Array.of(fd), 0, revents), 0, 'not readable before a signal');
+      const url = new URL('../../src/drivers/afpacket-addon.js', import.meta.url).href;
+      const w = new Worker(`const { parentPort, workerData } = require('node:worker_threads');
+        import(${JSON.stringify(url)}).then((m) => {
+          const a = m.afPacketAddon(), r = new Int32Array(1);
+          parentPort.postMessage('polling');
+          const t0 = Date.now();
+          const n = a.poll(Int32Array.of(workerData), 20000, r);
+          parentPort.postMessage({ n, ms: Date.now() - t0, drained: a.drain(workerData), after: a.poll(Int32Array.of(workerData), 0, r) });
+        });`, { eval: true, workerData: fd });
+      const msgs: unknown[] = [];
+      const done = new Promise<{ n: number; ms: number; drained: number; after: number }>((resolve) => w.on('message', (m) => (m === 'polling' ? msgs.push(m) : resolve(m))));
+      while (msgs.length === 0) await sleep(10);
+      await sleep(200);
+      assert.equal(addon.signal(fd), true);
+      const r = await done;
+      await w.terminate();
+      assert.equal(r.n, 1, 'poll returned for the eventfd');
+      assert.ok(r.ms < 5000, `woken in ${r.ms} ms, not at the 20 s timeout`);
+      assert.equal(r.drained, 1, 'one signal');
+      assert.equal(r.after, 0, 'drained: poll blocks again');
+    } finally {
+      addon.closeEventFd(fd);
+    }
+    assert.throws(() => addon.signal(fd), { code: 'EBADF', message: /not an eventfd from eventFd\(\)/ });
   });
 });

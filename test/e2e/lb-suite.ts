@@ -100,7 +100,7 @@ export function lbSuite(spec: ModeSpec, workers: number): void {
       lab = new NetnsLab({ servers: SERVERS, ...spec.lab });
       lab.build();
       for (let i = 0; i < SERVERS; i++) servers.push(lab.startNginx(i));
-      await lab.startDaemon(undefined, workers);
+      await lab.startDaemon(undefined, { workers });
       for (const line of spec.lines) lab.ctl(line);
       kernelBefore = lab.kernelCounters(lab.ns.lb);
     });

@@ -84,3 +84,25 @@ test('ARP for other addresses goes up to the kernel untouched; replies and reque
     },
   ]);
 });
+
+test('answerNeighbours off (every worker but one): requests for our addresses are learned from, not answered', () => {
+  converse(S1, [
+    {
+      desc: 'who has 10.0.0.100 (a VIP): no reply, not to the kernel either, the asker learned',
+      in: { port: 'dpdk1', frame: request(MAC.client, '10.0.0.48', '10.0.0.100') },
+      out: [],
+      check: (e) => assert.equal(neighState(e, '10.0.0.48'), `REACHABLE ${MAC.client} queued 0`),
+    },
+    {
+      desc: 'who has 10.0.0.1 (interface address): no reply either',
+      in: { port: 'dpdk1', frame: request(MAC.router, '10.0.0.254', '10.0.0.1') },
+      out: [],
+      check: (e) => assert.equal(neighState(e, '10.0.0.254'), `REACHABLE ${MAC.router} queued 0`),
+    },
+    {
+      desc: 'a request for an address not ours still goes up to the kernel',
+      in: { port: 'dpdk1', frame: request(MAC.client, '10.0.0.48', '10.0.0.77') },
+      out: [{ port: 'dpdk1', kernel: true, frame: request(MAC.client, '10.0.0.48', '10.0.0.77') }],
+    },
+  ], { answerNeighbours: false });
+});

@@ -98,3 +98,20 @@ test('unknown IPv6 next hop: NS to its solicited-node group from our address on 
     },
   ]);
 });
+
+test('answerNeighbours off (every worker but one): NS for our addresses is learned from, not answered', () => {
+  converse(LAB, [
+    {
+      desc: 'NS for the VIP: no NA, the solicitor learned',
+      in: ns(MAC.router, 'fe80::fe', VIP),
+      out: [],
+      check: (e) => assert.equal(neighState(e, 'fe80::fe'), `REACHABLE ${MAC.router} queued 0`),
+    },
+    {
+      desc: 'NS for the LIP, from the RS: no NA, the RS learned',
+      in: ns(MAC.rs1, RIP, LIP, 'dpdk0'),
+      out: [],
+      check: (e) => assert.equal(neighState(e, RIP), `REACHABLE ${MAC.rs1} queued 0`),
+    },
+  ], { answerNeighbours: false });
+});
