@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `tsvs` program: subcommands daemon (workers + control socket), replay (offline engine over
-// captures) and lab (the daemon in network namespaces, `npm start`); keepalived arrives with its issue.
+// captures), lab (the daemon in network namespaces, `npm start`) and keepalived (-t so far).
 // Errors print to stderr, exit non-zero.
 
 import { readFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { Daemon } from '../control/daemon.js';
 import { parseDaemonConfig } from '../control/config-file.js';
 import { TsvsError } from '../errors.js';
+import { KEEPALIVED_USAGE, keepalivedMain } from './keepalived.js';
 import { labMain } from './lab.js';
 import { replayMain } from './replay.js';
 
@@ -15,7 +16,7 @@ const USAGE = `Usage:
   tsvs daemon -f tsvs.conf [--socket PATH]
   tsvs replay --config FILE --in PORT=FILE.pcap [--in ...] [--out PORT=FILE.pcap ...]
   tsvs lab      (root) FullNAT in network namespaces with 3 nginx servers, until Ctrl-C
-`;
+${KEEPALIVED_USAGE}`;
 
 /** Runs until SIGTERM or SIGINT, then stops the workers and removes the socket. */
 async function daemonMain(args: string[]): Promise<number> {
@@ -68,6 +69,8 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(summary + '\n');
       return 0;
     }
+    case 'keepalived':
+      return keepalivedMain(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     case 'lab':
       if (rest.length) throw new TsvsError('TSVS_ERR_INVALID_ARG', `lab takes no arguments\n${USAGE}`);
       return labMain();
