@@ -111,6 +111,11 @@ function crossCheck(d: Diagnostics, c: KeepalivedConfig): void {
   duplicates(d, 'local_address_group', c.localAddressGroups);
   duplicates(d, 'virtual_server_group', c.virtualServerGroups);
   const instances = new Set(c.vrrpInstances.map((v) => v.name));
+  for (const vi of c.vrrpInstances) {
+    if (vi.dpdkInterface === undefined && vi.virtualIpaddress.length) {
+      d.warn(vi.where, `vrrp_instance ${vi.name} has no dpdk_interface: its virtual_ipaddress stays on the kernel side and tsvs will not serve it`);
+    }
+  }
   for (const g of c.vrrpSyncGroups) {
     for (const m of g.group) if (!instances.has(m)) d.error(g.where, `vrrp_sync_group ${g.name}: no vrrp_instance named '${m}'`);
   }
