@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (tshark to check our captures, scapy to check
 # the builder's scapy expressions, iproute2 and ethtool for the AF_PACKET namespace tests, nginx,
-# curl and ping for the end-to-end tests' real servers and client).
+# curl and ping for the end-to-end tests' real servers and client, openssl for a test certificate).
 # Runs as the `pretest` step; does nothing when everything is already present.
 set -euo pipefail
 need=()
@@ -12,6 +12,8 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # nginx lives in /usr/sbin too.
 { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || need+=(nginx)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# openssl makes the self-signed certificate the keepalived SSL_GET checker test serves.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 { command -v ping || [ -x /usr/bin/ping ] || [ -x /bin/ping ]; } >/dev/null 2>&1 || need+=(iputils-ping)
 # A pyenv python3 may shadow Debian's, which is where python3-scapy lands.
 { python3 -c 'import scapy' || /usr/bin/python3 -c 'import scapy'; } >/dev/null 2>&1 || need+=(python3-scapy)

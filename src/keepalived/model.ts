@@ -212,7 +212,7 @@ export type Checker =
   | (CheckerCommon & {
       readonly kind: 'UDP_CHECK';
       readonly payload?: Uint8Array;
-      /** Expected reply bytes; mask bytes 0 are wildcards (X in the config). */
+      /** Expected reply bytes; mask bytes 0 are wildcards (X in the config); empty = any reply. */
       readonly requireReply?: { readonly data: Uint8Array; readonly mask: Uint8Array };
       readonly minReplyLength: number;
       readonly maxReplyLength: number;

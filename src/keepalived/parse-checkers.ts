@@ -117,7 +117,8 @@ export function parseChecker(d: Diagnostics, n: BraceNode): Checker | undefined 
       walk(d, body, kind, {
         ...common,
         payload: (s) => { payload = hexBytes(d, s, false)?.data; },
-        require_reply: (s) => { requireReply = hexBytes(d, s, true); },
+        // Bare require_reply: any reply will do (keepalived's require_reply without data).
+        require_reply: (s) => { requireReply = s.words.length === 1 ? { data: new Uint8Array(0), mask: new Uint8Array(0) } : hexBytes(d, s, true); },
         min_reply_length: (s) => { minReplyLength = uint(d, s, 0, 65535) ?? minReplyLength; },
         max_reply_length: (s) => { maxReplyLength = uint(d, s, 0, 65535) ?? maxReplyLength; },
       }, IGNORED_COMMON);
