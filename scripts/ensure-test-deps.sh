@@ -3,7 +3,8 @@
 # the builder's scapy expressions, iproute2 and ethtool for the AF_PACKET namespace tests, nginx,
 # curl, ping and wrk for the end-to-end tests' real servers and client, socat and nftables for
 # the kernel ipvs selftest's check and the tunnel servers, prometheus to scrape the daemon's
-# /metrics: the test runs the binary itself, the package's system service is never started).
+# /metrics: the test runs the binary itself, the package's system service is never started,
+# openssl for a test certificate).
 # Runs as the `pretest` step; does nothing when everything is already present.
 set -euo pipefail
 need=()
@@ -18,6 +19,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v socat >/dev/null 2>&1 || need+=(socat)
 { command -v nft || [ -x /usr/sbin/nft ]; } >/dev/null 2>&1 || need+=(nftables)
 [ -x /usr/bin/prometheus ] || need+=(prometheus)
+# openssl makes the self-signed certificate the keepalived SSL_GET checker test serves.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 { command -v ping || [ -x /usr/bin/ping ] || [ -x /bin/ping ]; } >/dev/null 2>&1 || need+=(iputils-ping)
 # The end-to-end tests' load tool.
 command -v wrk >/dev/null 2>&1 || need+=(wrk)

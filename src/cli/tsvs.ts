@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tsvs` program: subcommands daemon (workers + control socket), replay (offline engine over
-// captures), save/set (to the running daemon) and lab (the daemon in network namespaces, `npm start`); keepalived arrives with its issue.
+// captures), save/set (to the running daemon), lab (the daemon in network namespaces, `npm start`)
+// and keepalived (-t so far).
 // Errors print to stderr, exit non-zero.
 
 import { readFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { Daemon } from '../control/daemon.js';
 import { parseDaemonConfig } from '../control/config-file.js';
 import { TsvsError } from '../errors.js';
 import { runClient } from './client.js';
+import { KEEPALIVED_USAGE, keepalivedMain } from './keepalived.js';
 import { labMain } from './lab.js';
 import { replayMain } from './replay.js';
 
@@ -18,7 +20,7 @@ const USAGE = `Usage:
   tsvs save     print the running daemon's whole configuration as a script (startup_script loads it)
   tsvs set KEY VALUE   change a runtime setting of the running daemon
   tsvs lab      (root) FullNAT in network namespaces with 3 nginx servers, until Ctrl-C
-`;
+${KEEPALIVED_USAGE}`;
 
 /** Runs until SIGTERM or SIGINT, then stops the workers and removes the socket. */
 async function daemonMain(args: string[]): Promise<number> {
@@ -75,6 +77,8 @@ async function main(argv: string[]): Promise<number> {
     case 'set':
       // Sent to the running daemon like tsvsadm and tsip lines (TSVS_SOCKET overrides the socket).
       return runClient('tsvs', [sub, ...rest]);
+    case 'keepalived':
+      return keepalivedMain(rest, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
     case 'lab':
       if (rest.length) throw new TsvsError('TSVS_ERR_INVALID_ARG', `lab takes no arguments\n${USAGE}`);
       return labMain();

@@ -4,15 +4,11 @@
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { TsvsError } from '../errors.js';
+import { type BraceNode, BraceSyntaxError, parseBraces, sourceLines } from './brace-syntax.js';
 import { type MacAddr, parseIp, parseMac } from '../packet/inet.js';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 
-/** One statement: its words, its 1-based line, and the block that follows it, if any. */
-interface Node {
-  readonly words: readonly string[];
-  readonly line: number;
-  readonly block?: readonly Node[];
-}
+type Node = BraceNode;
 
 export interface RingSettings {
   /** TPACKET version for AF_PACKET (2: latency, 3: throughput). */
@@ -70,36 +66,12 @@ function fail(line: number, msg: string): never {
 
 /** Splits the text into statements and blocks. */
 function tokenize(text: string): Node[] {
-  const tokens: { t: string; line: number }[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const l = raw.replace(/[!#].*$/, '');
-    for (const t of l.replace(/[{}]/g, ' $& ').split(/\s+/)) if (t) tokens.push({ t, line: i + 1 });
-  });
-  let pos = 0;
-  const parseBlock = (depth: number, openLine: number): Node[] => {
-    const nodes: Node[] = [];
-    while (pos < tokens.length) {
-      const first = tokens[pos]!;
-      if (first.t === '}') {
-        if (depth === 0) fail(first.line, "'}' without a matching '{'");
-        pos++;
-        return nodes;
-      }
-      const words: string[] = [];
-      const line = first.line;
-      while (pos < tokens.length && tokens[pos]!.line === line && tokens[pos]!.t !== '{' && tokens[pos]!.t !== '}') words.push(tokens[pos++]!.t);
-      if (words.length === 0) fail(line, "'{' must follow a block name");
-      if (pos < tokens.length && tokens[pos]!.t === '{') {
-        pos++;
-        nodes.push({ words, line, block: parseBlock(depth + 1, line) });
-      } else {
-        nodes.push({ words, line });
-      }
-    }
-    if (depth > 0) fail(openLine, "block not closed: missing '}'");
-    return nodes;
-  };
-  return parseBlock(0, 1);
+  try {
+    return parseBraces(sourceLines(text, ''));
+  } catch (e) {
+    if (e instanceof BraceSyntaxError) fail(e.line, e.detail);
+    throw e;
+  }
 }
 
 function uint(n: Node, min: number, max: number): number {
