@@ -237,9 +237,10 @@ function printGoals(pps: PpsRow[], conns: ConnRow[]): void {
   const ha = conns.find((r) => r.id === 'haproxy' && !r.na);
   const vsHa = conns.filter((r) => r.id.startsWith('tsvs')).map((r) => {
     const x = r.na || !ha ? NaN : r.perSec / ha.perSec;
-    return `${r.label} ${r.na ? `n/a (${r.na})` : Number.isFinite(x) ? `${x.toFixed(2)}x ${verdict(x, GOAL_VS_HAPROXY)}` : 'n/a'}`;
+    return `${r.label} ${Number.isFinite(x) ? `${x.toFixed(2)}x ${verdict(x, GOAL_VS_HAPROXY)}` : r.na ? 'n/a' : 'n/a (no HAProxy figure)'}`;
   });
   console.log(`  tsvs >= ${GOAL_VS_HAPROXY.toFixed(1)}x HAProxy conns/s:      ${vsHa.join('; ') || 'not run'}`);
+  for (const why of new Set(conns.filter((r) => r.id.startsWith('tsvs') && r.na).map((r) => r.na))) console.log(`    n/a: ${why}`);
   // Each 2-worker row against its 1-worker row; one line per distinct reason when refused.
   const scale: string[] = [];
   for (const two of pps.filter((r) => /^tsvs-\w+-2w$/.test(r.id))) {

@@ -174,9 +174,9 @@ export function haproxy(): Forwarder {
       kernelForwarding(topo, false);
       topo.sh(topo.ns.fwd, 'ip', 'addr', 'add', `${VIP}/32`, 'dev', topo.dev.fin);
       const conf = join(topo.dir, 'haproxy.cfg');
+      // No maxconn: HAProxy derives it from the file-descriptor limit it is given.
       writeFileSync(conf, `global
     nbthread 1
-    maxconn 200000
 defaults
     mode tcp
     timeout connect 5s
@@ -205,9 +205,16 @@ ${SERVERS.map((s, i) => `    server rs${i + 1} ${s}:${TCP_PORT}`).join('\n')}
 /** Resolves once something listens on TCP :80 in ns; rejects if the process dies first. */
 export async function waitListening(topo: BenchTopology, ns: string, s: ReturnType<BenchTopology['start']>): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if (s.child.exitCode !== null) throw new Error(`exited (${s.child.exitCode}): ${s.err()}`);
+    if (s.child.exitCode !== null) throw new Error(`exited (${s.child.exitCode}): ${why(s.err())}`);
     if (topo.sh(ns, 'ss', '-Hltn', `sport = :${TCP_PORT}`).trim() !== '') return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`nothing listens on :${TCP_PORT} in ${ns} after 10 s: ${s.err()}`);
+  throw new Error(`nothing listens on :${TCP_PORT} in ${ns} after 10 s: ${why(s.err())}`);
+}
+
+/** A failed program's reason from its stderr: its alert or error lines, else its last line. */
+function why(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  const bad = lines.filter((l) => /alert|emerg|error/i.test(l));
+  return (bad.length ? bad : lines.slice(-1)).join('; ');
 }
