@@ -1,6 +1,7 @@
 // The end-to-end bench's machinery, checked with real packets: the sink counts exactly what a
-// forwarder forwards (none with nothing forwarding, every frame through the kernel and through
-// tsvs), and `bench:e2e` itself runs briefly and reports parseable rows. No timing is asserted.
+// forwarder forwards (none with nothing forwarding, every frame through the kernel's routing, its
+// DNAT and tsvs), and `bench:e2e` itself runs briefly and reports parseable rows. No timing is
+// asserted.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Forwarder, kernelRoute, nothing, tsvs } from '../../bench/e2e/forwarders.js';
+import { type Forwarder, kernelRoute, nftDnat, nothing, tsvs } from '../../bench/e2e/forwarders.js';
 import { type Kind, generateCount } from '../../bench/e2e/generator.js';
 import { BenchTopology, forwarderCpus } from '../../bench/e2e/topology.js';
 import type { PpsRow } from '../../bench/e2e.bench.js';
@@ -60,6 +61,10 @@ describe('bench:e2e', { skip, timeout: 60_000 }, () => {
 
   test(`the sink counts all ${N} UDP frames through the kernel's routing`, async () => {
     assert.deepEqual(await exactly(kernelRoute, ['udp']), [[N, N]]);
+  });
+
+  test(`the sink counts all ${N} UDP frames through nftables DNAT (without it the VIP routes back out)`, async () => {
+    assert.deepEqual(await exactly(nftDnat, ['udp']), [[N, N]]);
   });
 
   test(`the sink counts all ${N} UDP frames and ${N} SYNs through tsvs FullNAT`, async () => {
