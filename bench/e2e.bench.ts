@@ -7,7 +7,7 @@
 // `npm run bench:e2e` (root). Environment: TSVS_BENCH_SECONDS (per run, default 5),
 // TSVS_BENCH_ONLY (comma list of forwarder ids: none route nft tsvs-nat-1w tsvs-fnat-1w
 // tsvs-nat-2w tsvs-fnat-2w haproxy), TSVS_BENCH_KINDS (udp,syn), TSVS_BENCH_JSON (write the rows
-// to this file). Figures are printed, never asserted; the one check is the sink's control row.
+// to this file), TSVS_BENCH_TSVS_RING (tsvs.conf ring statements, e.g. "ring_version 3"). Figures are printed, never asserted; the one check is the sink's control row.
 
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +22,8 @@ const SECONDS = Number(process.env.TSVS_BENCH_SECONDS ?? 5);
 const ONLY = process.env.TSVS_BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 const KINDS = (process.env.TSVS_BENCH_KINDS ?? 'udp,syn').split(',').map((s) => s.trim()) as Kind[];
 const JSON_OUT = process.env.TSVS_BENCH_JSON;
+/** tsvs.conf `ring { ... }` statements for the daemon, e.g. "ring_version 3" (default: its defaults). */
+const TSVS_RING = process.env.TSVS_BENCH_TSVS_RING ?? '';
 /** Frames still in flight (rings, backlogs) when the generator stops land within this. */
 const SETTLE_MS = 300;
 const WRK_CONNECTIONS = 32;
@@ -98,7 +100,8 @@ async function measureConns(topo: BenchTopology, f: Forwarder, cpus: number[], s
 
 /** Every forwarder, in the order they run; TSVS_BENCH_ONLY picks some. */
 function forwarders(): Forwarder[] {
-  const all = [nothing, kernelRoute, nftDnat, tsvs('nat', 1), tsvs('fnat', 1), tsvs('nat', 2), tsvs('fnat', 2), haproxy()];
+  const t = (method: 'nat' | 'fnat', workers: number): Forwarder => tsvs(method, workers, TSVS_RING);
+  const all = [nothing, kernelRoute, nftDnat, t('nat', 1), t('fnat', 1), t('nat', 2), t('fnat', 2), haproxy()];
   if (!ONLY) return all;
   const unknown = ONLY.filter((id) => !all.some((f) => f.id === id));
   if (unknown.length) throw new Error(`TSVS_BENCH_ONLY: unknown forwarder ${unknown.join(', ')} (known: ${all.map((f) => f.id).join(' ')})`);
@@ -265,12 +268,27 @@ async function main(): Promise<number> {
     console.error('bench:e2e needs root: it creates network namespaces, nftables tables and AF_PACKET sockets (run it with sudo).');
     return 1;
   }
+  if (!(SECONDS > 0 && SECONDS <= 3600)) {
+    console.error(`TSVS_BENCH_SECONDS must be a number of seconds in (0, 3600], not "${process.env.TSVS_BENCH_SECONDS}"`);
+    return 1;
+  }
+  const badKind = KINDS.find((k) => k !== 'udp' && k !== 'syn');
+  if (badKind !== undefined) {
+    console.error(`TSVS_BENCH_KINDS: unknown kind "${badKind}" (known: udp, syn)`);
+    return 1;
+  }
   const missing = TOOLS.filter(([p]) => findProgram(p) === null);
   if (missing.length) {
     console.error(`bench:e2e needs ${missing.map(([p, pkg]) => `${p} (Debian package ${pkg})`).join(', ')}: apt-get install ${[...new Set(missing.map(([, pkg]) => pkg))].join(' ')}`);
     return 1;
   }
-  const list = forwarders();
+  let list: Forwarder[];
+  try {
+    list = forwarders();
+  } catch (e) {
+    console.error((e as Error).message);
+    return 1;
+  }
   const cpus = os.cpus();
   console.log('tsvs end-to-end benchmark: the same namespaces, one forwarder at a time');
   console.log(`machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${os.type()} ${os.release()}, node ${process.version}`);
@@ -279,6 +297,7 @@ async function main(): Promise<number> {
     + ` ${FLOWS.udp.addrs * FLOWS.udp.ports} flows, TCP SYN over ${FLOWS.syn.addrs * FLOWS.syn.ports} flows, random per frame`);
   console.log('forwarder: the other CPUs (taskset; the in-interface\'s receive steered there by RPS); sink: nft netdev ingress');
   console.log('  counter + drop on the server interface');
+  if (TSVS_RING) console.log(`tsvs ring: ${TSVS_RING}`);
   const topo = new BenchTopology();
   const failures: string[] = [];
   let result: { pps: PpsRow[]; conns: ConnRow[] } = { pps: [], conns: [] };

@@ -107,8 +107,12 @@ export function tsvsLines(method: TsvsMethod): string[] {
   return lines;
 }
 
-/** (c), (d) tsvs daemon, driver afpacket, on the forwarder's in (dpdk1) and out (dpdk0) veths. */
-export function tsvs(method: TsvsMethod, workers: number): Forwarder {
+/**
+ * (c), (d) tsvs daemon, driver afpacket, on the forwarder's in (dpdk1) and out (dpdk0) veths.
+ * `ring`: tsvs.conf's `ring { ... }` statements (e.g. `ring_version 3`); the daemon's defaults
+ * when empty.
+ */
+export function tsvs(method: TsvsMethod, workers: number, ring = ''): Forwarder {
   let started: ReturnType<BenchTopology['start']> | null = null;
   return {
     id: `tsvs-${method}-${workers}w`,
@@ -129,6 +133,9 @@ export function tsvs(method: TsvsMethod, workers: number): Forwarder {
     startup_script ${script}
 }
 netif_defs {
+    ring {
+        ${ring}
+    }
     device dpdk0 {
         interface ${topo.dev.fout}
     }
