@@ -152,14 +152,18 @@ export class BenchTopology {
    * so the forwarders resolve the servers as usual.
    */
   sinkOn(): void {
-    this.nft(this.ns.srv, `table netdev sink {
+    // Declared then deleted then defined: one fresh table (counter at 0, one rule) whatever was there.
+    this.nft(this.ns.srv, `table netdev sink
+delete table netdev sink
+table netdev sink {
   counter delivered { }
   chain in { type filter hook ingress device "${this.dev.srv}" priority 0; policy accept; meta protocol ip counter name "delivered" drop; }
 }`);
   }
 
+  /** Removes the sink (declared first, so removing one that is not there is no error). */
   sinkOff(): void {
-    this.nft(this.ns.srv, 'delete table netdev sink');
+    this.nft(this.ns.srv, 'table netdev sink\ndelete table netdev sink');
   }
 
   /** Packets the sink has counted since sinkOn(). */
