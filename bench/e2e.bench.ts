@@ -145,6 +145,7 @@ async function run(topo: BenchTopology, list: Forwarder[], failures: string[]): 
           console.log(`  ${kind}: offered ${kpps(r.offered, r.seconds)} kpps, delivered ${kpps(r.delivered, r.seconds)} kpps`);
           pps.push(r);
         }
+        topo.sinkOff();
       }
       if (f.http) {
         const r = await measureConns(topo, f, cpus, sharesGen);
@@ -155,7 +156,7 @@ async function run(topo: BenchTopology, list: Forwarder[], failures: string[]): 
       failures.push(`${f.label}: ${(e as Error).message}`);
       console.log(`  FAILED: ${(e as Error).message}`);
     } finally {
-      if (doPps) topo.sinkOff();
+      if (doPps) topo.sinkOff(); // again when a run failed: idempotent
       await f.stop(topo);
     }
   }

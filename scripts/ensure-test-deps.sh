@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (tshark to check our captures, scapy to check
 # the builder's scapy expressions, iproute2 and ethtool for the AF_PACKET namespace tests, nginx,
-# curl and ping for the end-to-end tests' real servers and client, trafgen and nft for the
-# end-to-end bench's smoke test).
+# curl and ping for the end-to-end tests' real servers and client, trafgen, nft and wrk for
+# the end-to-end bench's smoke test).
 # Runs as the `pretest` step; does nothing when everything is already present.
 set -euo pipefail
 need=()
@@ -14,9 +14,10 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || need+=(nginx)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 { command -v ping || [ -x /usr/bin/ping ] || [ -x /bin/ping ]; } >/dev/null 2>&1 || need+=(iputils-ping)
-# The end-to-end bench's smoke test: trafgen (the generator) and nft (the sink, nftables DNAT).
+# The end-to-end bench's smoke test: trafgen (the generator), nft (the sink, nftables DNAT), wrk.
 { command -v trafgen || [ -x /usr/sbin/trafgen ]; } >/dev/null 2>&1 || need+=(netsniff-ng)
 { command -v nft || [ -x /usr/sbin/nft ]; } >/dev/null 2>&1 || need+=(nftables)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 # A pyenv python3 may shadow Debian's, which is where python3-scapy lands.
 { python3 -c 'import scapy' || /usr/bin/python3 -c 'import scapy'; } >/dev/null 2>&1 || need+=(python3-scapy)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { type Forwarder, kernelRoute, nftDnat, nothing, tsvs } from '../../bench/e2e/forwarders.js';
 import { type Kind, generateCount } from '../../bench/e2e/generator.js';
 import { BenchTopology, forwarderCpus } from '../../bench/e2e/topology.js';
-import type { PpsRow } from '../../bench/e2e.bench.js';
+import type { ConnRow, PpsRow } from '../../bench/e2e.bench.js';
 
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot && !process.env.CI ? 'needs root for network namespaces, nftables and AF_PACKET (CI runs it as root)' : false;
@@ -71,22 +71,26 @@ describe('bench:e2e', { skip, timeout: 60_000 }, () => {
     assert.deepEqual(await exactly(tsvs('fnat', 1), ['udp', 'syn']), [[N, N], [N, N]]);
   });
 
-  test('bench:e2e runs and reports a row per forwarder; 2 workers figures or says why not', () => {
+  test('bench:e2e runs and reports a row per forwarder, HTTP through tsvs after its flood; 2 workers figures or says why not', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsvs-smoke-'));
     try {
       const json = join(dir, 'rows.json');
       const r = spawnSync(process.execPath, [BENCH], {
         encoding: 'utf8',
-        env: { ...process.env, TSVS_BENCH_SECONDS: '0.5', TSVS_BENCH_ONLY: 'none,route,tsvs-nat-2w', TSVS_BENCH_KINDS: 'udp', TSVS_BENCH_JSON: json },
+        env: { ...process.env, TSVS_BENCH_SECONDS: '0.5', TSVS_BENCH_ONLY: 'none,route,tsvs-fnat-1w,tsvs-nat-2w', TSVS_BENCH_KINDS: 'udp', TSVS_BENCH_JSON: json },
         timeout: 50_000,
       });
       assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-      const { pps } = JSON.parse(readFileSync(json, 'utf8')) as { pps: PpsRow[] };
-      assert.deepEqual(pps.map((p) => `${p.id} ${p.kind}`), ['none udp', 'route udp', 'tsvs-nat-2w udp']);
-      const [none, route, two] = pps as [PpsRow, PpsRow, PpsRow];
+      const { pps, conns } = JSON.parse(readFileSync(json, 'utf8')) as { pps: PpsRow[]; conns: ConnRow[] };
+      assert.deepEqual(pps.map((p) => `${p.id} ${p.kind}`), ['none udp', 'route udp', 'tsvs-fnat-1w udp', 'tsvs-nat-2w udp']);
+      const [none, route, fnat, two] = pps as [PpsRow, PpsRow, PpsRow, PpsRow];
       assert.equal(none.delivered, 0);
       assert.ok(none.offered > 0, 'the generator sent nothing');
       assert.ok(route.delivered > 0 && route.delivered <= route.offered, `route: ${route.delivered} of ${route.offered}`);
+      assert.ok(fnat.delivered > 0 && fnat.delivered <= fnat.offered, `FullNAT: ${fnat.delivered} of ${fnat.offered}`);
+      // The conns/s run comes after the flood, with the sink gone: every request answered.
+      assert.deepEqual(conns.map((c) => [c.id, c.na, c.errors]), [['tsvs-fnat-1w', undefined, null]]);
+      assert.ok(conns[0]!.requests > 0, 'no HTTP request completed');
       if (two.na !== undefined) assert.match(two.na, /^daemon refused: /);
       else assert.ok(two.delivered > 0 && two.delivered <= two.offered, `2 workers: ${two.delivered} of ${two.offered}`);
       assert.match(r.stdout, /sink check: ok/);
