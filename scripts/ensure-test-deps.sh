@@ -4,7 +4,7 @@
 # curl, ping and wrk for the end-to-end tests' real servers and client, socat and nftables for
 # the kernel ipvs selftest's check and the tunnel servers, prometheus to scrape the daemon's
 # /metrics: the test runs the binary itself, the package's system service is never started,
-# openssl for a test certificate).
+# openssl for a test certificate, trafgen (netsniff-ng) for the end-to-end bench's smoke test).
 # Runs as the `pretest` step; does nothing when everything is already present.
 set -euo pipefail
 need=()
@@ -22,7 +22,8 @@ command -v socat >/dev/null 2>&1 || need+=(socat)
 # openssl makes the self-signed certificate the keepalived SSL_GET checker test serves.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 { command -v ping || [ -x /usr/bin/ping ] || [ -x /bin/ping ]; } >/dev/null 2>&1 || need+=(iputils-ping)
-# The end-to-end tests' load tool.
+# The end-to-end tests' load tool; trafgen: the end-to-end bench's generator.
+{ command -v trafgen || [ -x /usr/sbin/trafgen ]; } >/dev/null 2>&1 || need+=(netsniff-ng)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 # A pyenv python3 may shadow Debian's, which is where python3-scapy lands.
 { python3 -c 'import scapy' || /usr/bin/python3 -c 'import scapy'; } >/dev/null 2>&1 || need+=(python3-scapy)
