@@ -4,6 +4,6 @@
 import { oneArmSuite } from './one-arm-suite.js';
 
 /** Worker counts to run the suite with; [1, 2] once the afpacket driver steers several workers. */
-const WORKERS = [1];
+const WORKERS = [1, 2];
 
 for (const workers of WORKERS) oneArmSuite('dr', workers);

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetnsLab, fnatRrLines } from '../../src/lab/netns-lab.js';
+import { assertRrPerWorker, parseConns, splitByWorker, workerOf } from './per-worker.js';
 
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot && !process.env.CI ? 'needs root for network namespaces and AF_PACKET (CI runs it as root)' : false;
@@ -49,16 +50,18 @@ for (const workers of [1, 2]) {
       await lab?.destroy();
     });
 
-    test(`curl to the VIP succeeds repeatedly and rr ${workers === 1 ? 'alternates' : 'uses'} the two servers`, async () => {
+    test(`curl to the VIP succeeds repeatedly and rr alternates the two servers${workers > 1 ? ' within each worker' : ''}`, async () => {
       // The first request also resolves ARP both ways (client <-> tsvs, tsvs <-> servers).
-      const first = curl('--retry', '3', '--retry-all-errors', 'http://10.0.0.100/');
-      const bodies = [first];
-      for (let i = 0; i < 7; i++) bodies.push(curl('http://10.0.0.100/'));
-      const names = bodies.map((b) => b.split(' ')[0]);
-      assert.deepEqual(new Set(names), new Set(['rs1', 'rs2']), `bodies: ${JSON.stringify(bodies)}`);
-      // Each worker has its own rr position (as DPVS's per-lcore schedulers): strict alternation
-      // holds for one worker; with two, one of them took at least 4 of the 8 and so both servers.
-      if (workers === 1) for (let i = 1; i < names.length; i++) assert.notEqual(names[i], names[i - 1], `rr order: ${names.join(' ')}`);
+      const get = (...extra: string[]): { server: number; port: number } => {
+        const out = curl(...extra, '-w', '%{local_port}', 'http://10.0.0.100/');
+        return { server: Number(/^rs(\d)/.exec(out)![1]) - 1, port: Number(out.slice(out.lastIndexOf('\n') + 1)) };
+      };
+      const ps = [get('--retry', '3', '--retry-all-errors'), ...Array.from({ length: 7 }, () => get())];
+      assert.deepEqual(new Set(ps.map((p) => p.server)), new Set([0, 1]), JSON.stringify(ps));
+      // Each worker has its own rr position (as DPVS's per-lcore schedulers): alternation holds
+      // within each worker, found from -Lnc while the connections linger in the table.
+      const conns = parseConns(lab.ctl('tsvsadm -Lnc'));
+      assertRrPerWorker(splitByWorker(ps.map((p) => ({ server: p.server, worker: workerOf(conns, '10.0.0.48', p.port) })), workers));
     });
 
     test('the servers see the LIP 192.168.100.200 as the client (FullNAT)', () => {

@@ -2,6 +2,7 @@
 // (rr, wrr 3:1, mh), the client address servers see, 100 MB each way, ping, a silent tsvs kernel.
 
 import { after, before, describe, test } from 'node:test';
+import { assertRrPerWorker, assertWrr31PerWorker, parseConns, splitByWorker, workerOf } from './per-worker.js';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -12,8 +13,8 @@ import { type LabOptions, NetnsLab, hostPort } from '../../src/lab/netns-lab.js'
 const isRoot = process.getuid?.() === 0;
 export const skip = !isRoot && !process.env.CI ? 'needs root for network namespaces and AF_PACKET (CI runs it as root)' : false;
 
-/** Worker counts each method's suite runs with; [1, 2] once the afpacket driver steers flows. */
-export const E2E_WORKERS: readonly number[] = [1];
+/** Worker counts each method's suite runs with: one, and two steered by the fanout program. */
+export const E2E_WORKERS: readonly number[] = [1, 2];
 
 /** The issue's size: 100 MB each way (about a second per direction on veth). */
 const BIG = 100 << 20;
@@ -116,11 +117,17 @@ export function lbSuite(spec: ModeSpec, workers: number): void {
       for (const a of [vip(), lab.ss.lip, lab.ss.gw]) assert.equal(kernelAddrs.includes(a), false, `${a} in:\n${kernelAddrs}`);
     });
 
-    test('rr: 8 new connections alternate the two servers, 4 each; each server logs the source the method implies', async () => {
+    /** Each answer's server and the worker that scheduled it (from -Lnc, read while the conns linger). */
+    function picks(tagged: readonly (readonly [string, Answer])[]): { server: number; worker: number }[] {
+      const conns = parseConns(lab.ctl('tsvsadm -Lnc'));
+      return tagged.map(([, a]) => ({ server: a.server, worker: workerOf(conns, a.ip, a.port) }));
+    }
+
+    test(`rr: 8 new connections alternate the two servers${workers > 1 ? ' within each worker' : ', 4 each'}; each server logs the source the method implies`, async () => {
       const tagged = burst('rr', 8);
       const order = tagged.map(([, a]) => a.server);
-      for (let i = 1; i < order.length; i++) assert.notEqual(order[i], order[i - 1], `rr order: ${order.join(' ')}`);
-      assert.deepEqual([0, 1].map((s) => order.filter((x) => x === s).length), [4, 4]);
+      assertRrPerWorker(splitByWorker(picks(tagged), workers));
+      if (workers === 1) assert.deepEqual([0, 1].map((s) => order.filter((x) => x === s).length), [4, 4]);
       await assertSeen(tagged);
     });
 
@@ -129,10 +136,9 @@ export function lbSuite(spec: ModeSpec, workers: number): void {
       lab.ctl(`tsvsadm -e -t ${service()} -r ${dest(0)} -w 3`);
       const tagged = burst('wrr', 8);
       const order = tagged.map(([, a]) => a.server);
-      assert.deepEqual([0, 1].map((s) => order.filter((x) => x === s).length), [6, 2], `wrr order: ${order.join(' ')}`);
-      for (let i = 0; i + 4 <= order.length; i++) {
-        assert.equal(order.slice(i, i + 4).filter((x) => x === 1).length, 1, `wrr order: ${order.join(' ')}`);
-      }
+      // Each worker walks its own 0 0 0 1 cycle; with one worker that is 6:2 over 8.
+      assertWrr31PerWorker(splitByWorker(picks(tagged), workers));
+      if (workers === 1) assert.deepEqual([0, 1].map((s) => order.filter((x) => x === s).length), [6, 2], `wrr order: ${order.join(' ')}`);
       await assertSeen(tagged);
     });
 
@@ -163,7 +169,18 @@ export function lbSuite(spec: ModeSpec, workers: number): void {
       assert.deepEqual(new Set(lines.map((l) => l.addr)), new Set([source]));
       // One connection is one source address:port (FullNAT: the LIP's port; NAT: the client's).
       const conns = [0, 1].map((s) => new Set(lines.filter((l) => l.server === s).map((l) => `${l.addr} ${l.port}`)).size);
-      assert.deepEqual(conns, [4, 4], report);
+      if (workers === 1) assert.deepEqual(conns, [4, 4], report);
+      else {
+        // rr per worker: each worker's connections split evenly (to one) over the two servers.
+        const listing = parseConns(lab.ctl('tsvsadm -Lnc'));
+        const seen = new Map<string, { server: number; worker: number }>();
+        for (const l of lines) seen.set(`${l.addr} ${l.port} ${l.server}`, { server: l.server, worker: workerOf(listing, l.addr, l.port, lab.ss.rs(l.server)) });
+        assert.equal(seen.size, 8, report);
+        for (const [w, servers] of splitByWorker([...seen.values()], workers).entries()) {
+          const n0 = servers.filter((x) => x === 0).length;
+          assert.ok(Math.abs(n0 - (servers.length - n0)) <= 1, `worker ${w}: ${servers.join(' ')}`);
+        }
+      }
     });
 
     test(`a ${BIG >> 20} MB download arrives with the same sha256`, () => {

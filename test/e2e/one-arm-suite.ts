@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCapture } from '../../src/drivers/pcap.js';
+import { assertRrPerWorker, assertWrr31PerWorker, parseConns, splitByWorker, workerOf } from './per-worker.js';
 import { rsAddr } from '../../src/lab/netns-lab.js';
 import { CLIENT_ADDR, CLIENT_ADDRS, METHOD_FLAG, type Method, OneArmLab, TSVS_ADDR, VIP, clientAddr, oneArmLines } from './one-arm-lab.js';
 
@@ -79,31 +80,42 @@ export function oneArmSuite(method: Method, workers: number): void {
       await lab?.destroy();
     });
 
-    test('rr: sequential connections alternate the two servers, 4 each of 8', () => {
+    /** One request from the client's own port: the server that answered (0/1) and that port. */
+    const pick = (first = false): { server: number; port: number } => {
       // The first request also resolves ARP: router <-> tsvs (the VIP), tsvs -> servers.
-      const names = [who(curl('--retry', '3', '--retry-all-errors', `http://${VIP}/`))];
-      for (let i = 0; i < 7; i++) names.push(who(curl(`http://${VIP}/`)));
-      for (let i = 1; i < names.length; i++) assert.notEqual(names[i], names[i - 1], `rr order: ${names.join(' ')}`);
-      assert.equal(names.filter((n) => n === 'rs1').length, 4, names.join(' '));
-      assert.equal(names.filter((n) => n === 'rs2').length, 4, names.join(' '));
+      const out = curl(...(first ? ['--retry', '3', '--retry-all-errors'] : []), '-w', '%{local_port}', `http://${VIP}/`);
+      return { server: Number(/^rs(\d)/.exec(out)![1]) - 1, port: Number(out.slice(out.lastIndexOf('\n') + 1)) };
+    };
+    /** The worker of each pick, from -Lnc while the connections linger in the table. */
+    const withWorkers = (ps: { server: number; port: number }[]): { server: number; worker: number }[] => {
+      const conns = parseConns(lab.ctl('tsvsadm -Lnc'));
+      return ps.map((p) => ({ server: p.server, worker: workerOf(conns, CLIENT_ADDR, p.port) }));
+    };
+
+    test(`rr: sequential connections alternate the two servers${workers > 1 ? ' within each worker' : ', 4 each of 8'}`, () => {
+      const ps = [pick(true), ...Array.from({ length: 7 }, () => pick())];
+      assertRrPerWorker(splitByWorker(withWorkers(ps), workers));
+      if (workers === 1) assert.deepEqual([0, 1].map((s) => ps.filter((p) => p.server === s).length), [4, 4], ps.map((p) => p.server).join(' '));
     });
 
     test(`the servers see the client's own address ${CLIENT_ADDR} (${method}: no source rewrite)`, () => {
       for (let i = 0; i < 2; i++) {
         const lines = logLines(i);
-        assert.equal(lines.length, 4, `rs${i + 1}: ${lines.join(' | ')}`);
+        if (workers === 1) assert.equal(lines.length, 4, `rs${i + 1}: ${lines.join(' | ')}`);
+        assert.equal(logLines(0).length + logLines(1).length, 8);
         for (const l of lines) assert.equal(l, `${CLIENT_ADDR} GET /index.html 200`);
       }
     });
 
-    test('wrr 3:1: 8 connections give 6 and 2', () => {
+    test(`wrr 3:1: 8 connections give 6 and 2${workers > 1 ? ', each worker walking its own 3:1 cycle' : ''}`, () => {
       lab.ctl(`tsvsadm -E -t ${VIP}:80 -s wrr`);
       lab.ctl(`tsvsadm -e -t ${VIP}:80 -r ${rsAddr(0)} -w 3`);
-      const names = Array.from({ length: 8 }, () => who(curl(`http://${VIP}/`)));
+      const ps = Array.from({ length: 8 }, () => pick());
+      const seen = withWorkers(ps);
       lab.ctl(`tsvsadm -e -t ${VIP}:80 -r ${rsAddr(0)} -w 1`);
-      // Any 4 consecutive picks of a 3:1 wrr cycle hold exactly three rs1.
-      assert.equal(names.filter((n) => n === 'rs1').length, 6, names.join(' '));
-      assert.equal(names.filter((n) => n === 'rs2').length, 2, names.join(' '));
+      assertWrr31PerWorker(splitByWorker(seen, workers));
+      // With one worker, any 4 consecutive picks of the 3:1 cycle hold exactly three rs1.
+      if (workers === 1) assert.deepEqual([0, 1].map((s) => ps.filter((p) => p.server === s).length), [6, 2], ps.map((p) => p.server).join(' '));
     });
 
     test(`mh: each of ${CLIENT_ADDRS} client addresses sticks to one server; both servers get some`, () => {

@@ -60,10 +60,12 @@ describe('two workers on the afpacket driver: fanout steering (S1 FullNAT)', { s
     await lab?.destroy();
   });
 
+  /** Each worker's connection count: the `conns` column of `tsip -s link show cpu` (dpip's lcore view). */
   const perWorker = (): number[] => {
-    const m = /connections per worker: ([\d ]+)/.exec(lab.ctl('tsvsadm -L -n'));
-    assert.ok(m, 'the listing has the per-worker line');
-    return m[1]!.trim().split(' ').map(Number);
+    const out = lab.ctl('tsip -s link show cpu');
+    const counts = [...out.matchAll(/^\d+: cpu(\d+): socket 0\n.*\n +bursts +dropped +conns *\n +\d+ +\d+ +(\d+)/gm)].map((m) => Number(m[2]));
+    assert.equal(counts.length, WORKERS, `per-worker listing:\n${out}`);
+    return counts;
   };
 
   /** Waits until the connection tables are empty (the last round's TIME_WAIT entries expired). */
