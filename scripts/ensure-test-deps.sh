@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (tshark to check our captures, scapy to check
-# the builder's scapy expressions, iproute2 and ethtool for the AF_PACKET namespace tests, nginx,
-# curl and ping for the end-to-end tests' real servers and client).
+# the builder's scapy expressions and send ARP probes, iproute2 and ethtool for the AF_PACKET
+# namespace tests, nftables for the daemon's takeover, nginx, curl, ping and socat for the
+# end-to-end tests' real servers, client and management service).
 # Runs as the `pretest` step; does nothing when everything is already present.
 set -euo pipefail
 need=()
@@ -12,6 +13,9 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # nginx lives in /usr/sbin too.
 { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || need+=(nginx)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v socat >/dev/null 2>&1 || need+=(socat)
+# nft lives in /usr/sbin too; the daemon's takeover runs it (src/drivers/nft-takeover.ts).
+{ command -v nft || [ -x /usr/sbin/nft ] || [ -x /sbin/nft ]; } >/dev/null 2>&1 || need+=(nftables)
 { command -v ping || [ -x /usr/bin/ping ] || [ -x /bin/ping ]; } >/dev/null 2>&1 || need+=(iputils-ping)
 # A pyenv python3 may shadow Debian's, which is where python3-scapy lands.
 { python3 -c 'import scapy' || /usr/bin/python3 -c 'import scapy'; } >/dev/null 2>&1 || need+=(python3-scapy)

@@ -4,10 +4,11 @@
 import { TsvsError } from '../errors.js';
 import type { PortSettings, RingSettings } from '../control/config-file.js';
 import type { MacAddr } from '../packet/inet.js';
-import type { DriverHost } from './driver.js';
+import type { DriverHost, OwnedAddrs } from './driver.js';
 import { afPacketAddon } from './afpacket-addon.js';
 import type { AfPacketOptions } from './afpacket.js';
 import { AFPACKET_DRIVER, type AfPacketDriverInit } from './afpacket-port-driver.js';
+import { tableName } from './nft-takeover.js';
 import { type Takeover, takeOver } from './takeover.js';
 
 /** tsvs.conf's ring block as addon options: the same frames and frame size for RX and TX. */
@@ -32,8 +33,11 @@ export class AfPacketHost implements DriverHost {
   readonly ports: readonly ResolvedPort[];
   private readonly options: AfPacketOptions;
   private takeover: Takeover | null;
+  /** A daemon that dies of an uncaught exception still gives the interfaces back (not on SIGKILL). */
+  private readonly onExit = (): void => this.close();
 
-  constructor(workers: number, ports: readonly PortSettings[], ring: RingSettings) {
+  /** `identity` (the control socket path) names the nft table: see tableName(). */
+  constructor(workers: number, ports: readonly PortSettings[], ring: RingSettings, identity: string) {
     // Several workers need the fanout group and its steering program (docs/daemon.md).
     if (workers !== 1) throw new TsvsError('TSVS_ERR_CONFIG', `driver afpacket runs 1 worker for now (workers ${workers}): fanout steering is not wired in yet`);
     if (ports.length === 0) throw new TsvsError('TSVS_ERR_CONFIG', 'driver afpacket needs at least one netif_defs { device NAME { interface IF } }');
@@ -49,7 +53,18 @@ export class AfPacketHost implements DriverHost {
       return { name: p.name, iface: p.iface, mac: p.mac ?? info.mac, mtu: p.mtu ?? info.mtu };
     });
     this.options = ringOptions(ring);
-    this.takeover = takeOver(this.ports.map((p) => p.iface));
+    this.takeover = takeOver(this.ports.map((p) => p.iface), tableName(identity));
+    process.on('exit', this.onExit);
+  }
+
+  /** The nftables table hiding tsvs's traffic from the kernel (`nft list table netdev NAME`). */
+  get table(): string | null {
+    return this.takeover?.table ?? null;
+  }
+
+  /** The takeover's sets follow the configuration; a failing nft refuses the batch (it throws). */
+  addressesChanged(owned: OwnedAddrs): void {
+    this.takeover?.addressesChanged(owned);
   }
 
   workerInit(_index: number): AfPacketDriverInit {
@@ -62,5 +77,6 @@ export class AfPacketHost implements DriverHost {
   close(): void {
     this.takeover?.restore();
     this.takeover = null;
+    process.off('exit', this.onExit);
   }
 }

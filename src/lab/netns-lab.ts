@@ -36,6 +36,11 @@ export interface LabOptions {
   servers?: number;
   /** A kernel management interface in the tsvs namespace on the servers' switch (S7). */
   mgmt?: boolean;
+  /**
+   * A kernel address on tsvs's WAN interface (e.g. `10.0.0.2/16`): the management address that
+   * shares a taken-over interface with tsvs, as on a DPVS box's KNI interface.
+   */
+  wanAddr?: string;
   /** Namespace name prefix (default `tsvs-<pid>`); a random tag follows it. */
   prefix?: string;
   /**
@@ -72,6 +77,7 @@ export class NetnsLab {
   };
 
   private readonly signals: boolean;
+  private readonly wanAddr: string | undefined;
 
   constructor(opts: LabOptions = {}) {
     const p = `${opts.prefix ?? `tsvs-${process.pid}`}-${this.tag}`;
@@ -79,6 +85,7 @@ export class NetnsLab {
     this.ns = { client: `${p}-cl`, lb: `${p}-lb`, sw: `${p}-sw`, rs: Array.from({ length: servers }, (_, i) => `${p}-rs${i + 1}`) };
     this.mgmt = opts.mgmt ? `m${this.tag}` : null;
     this.signals = opts.signals ?? true;
+    this.wanAddr = opts.wanAddr;
     process.on('exit', this.onExit);
     if (this.signals) {
       process.once('SIGINT', this.onSignal);
@@ -121,6 +128,7 @@ export class NetnsLab {
     for (const n of this.namespaces) this.addNs(n);
     this.veth(client, `c${this.tag}`, lb, this.wan);
     execFileSync('ip', ['-n', client, 'addr', 'add', `${CLIENT_ADDR}/16`, 'dev', `c${this.tag}`]);
+    if (this.wanAddr) execFileSync('ip', ['-n', lb, 'addr', 'add', this.wanAddr, 'dev', this.wan]);
     const br = `br${this.tag}`;
     execFileSync('ip', ['-n', sw, 'link', 'add', br, 'type', 'bridge']);
     execFileSync('ip', ['-n', sw, 'link', 'set', br, 'up']);
@@ -197,6 +205,8 @@ netif_defs {
 `);
     const child = this.spawn(this.ns.lb, process.execPath, [CLI('tsvs'), 'daemon', '-f', conf]);
     this.daemon = child;
+    // A restarted daemon's readiness is its own line, not the previous run's.
+    this.daemonLog = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`tsvs daemon not ready after ${timeoutMs} ms:\n${this.daemonLog}`)), timeoutMs);
       child.stderr!.setEncoding('utf8').on('data', (d: string) => {
@@ -238,7 +248,8 @@ netif_defs {
     return execFileSync(process.execPath, [CLI(prog!), ...args], { encoding: 'utf8', env: { ...process.env, TSVS_SOCKET: this.socket } });
   }
 
-  private spawn(ns: string, cmd: string, args: string[]): ChildProcess {
+  /** Starts a command in namespace `ns`; destroy() stops it. */
+  spawn(ns: string, cmd: string, args: string[]): ChildProcess {
     // `ip netns exec` execs the command in place, so child.pid is the command's own PID.
     // Its own process group: a terminal's Ctrl-C reaches only the lab, which stops these in order.
     const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
