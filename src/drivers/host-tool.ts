@@ -7,6 +7,9 @@ import { TsvsError } from '../errors.js';
 /** Where Debian installs nft and ethtool; a daemon started from a service manager may not have them in PATH. */
 const SBIN = ['/usr/sbin', '/sbin'];
 
+/** Lines of a failing tool's stderr kept in the error message. */
+const MAX_DETAIL_LINES = 3;
+
 export interface HostTool {
   /** The command, e.g. `nft`. */
   readonly cmd: string;
@@ -28,7 +31,10 @@ export function runHostTool(tool: HostTool, args: readonly string[], what: strin
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { stderr?: string; status?: number | null };
       if (err.code === 'ENOENT') continue;
-      const detail = (err.stderr ?? '').trim() || err.message;
+      // nft reports each failing line of a script with its source and a caret line: the first
+      // error is what the operator needs; the rest is counted.
+      const lines = ((err.stderr ?? '').trim() || err.message).split('\n');
+      const detail = lines.slice(0, MAX_DETAIL_LINES).join('\n') + (lines.length > MAX_DETAIL_LINES ? `\n(${lines.length - MAX_DETAIL_LINES} more lines)` : '');
       throw new TsvsError('TSVS_ERR_TAKEOVER', `takeover: ${what}: ${tool.cmd} ${args.join(' ')} failed (exit ${err.status ?? '?'}): ${detail}`, { cause: e });
     }
   }

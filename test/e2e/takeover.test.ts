@@ -250,4 +250,18 @@ print(' '.join(r[ARP].hwsrc for _, r in ans))`;
     assert.deepEqual(sysctls(), sysctlsBefore);
     assert.equal(offloads(), offloadsBefore);
   });
+
+  test('a batch whose addresses nft cannot install is refused and changes nothing', async () => {
+    await lab.startDaemon();
+    for (const line of fnatRrLines(2)) lab.ctl(line);
+    lab.sh(lb(), 'nft', 'delete', 'table', 'netdev', table);
+    const r = spawnSync(process.execPath, [CLI.replace(/tsvs\.js$/, 'tsvsadm.js'), '-A', '-t', '10.0.0.102:80', '-s', 'rr'],
+      { encoding: 'utf8', env: { ...process.env, TSVS_SOCKET: lab.socket } });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`^tsvsadm: takeover: updating the owned addresses in table netdev ${table}: nft -f - failed \\(exit 1\\): .*Error: No such file or directory\\n.*\\n.*\\n\\(\\d+ more lines\\)\\n$`));
+    assert.doesNotMatch(lab.ctl('tsvsadm -Ln'), /10\.0\.0\.102/);
+    assert.match(lab.ctl('tsvsadm -Ln'), /10\.0\.0\.100:80/);
+    assert.equal(await lab.stopDaemon(), 0);
+    assert.deepEqual(sysctls(), sysctlsBefore);
+  });
 });
