@@ -14,6 +14,8 @@ import { NFT, runHostTool } from './host-tool.js';
  * kernel (Engine.input, toKernel): the engine consumes every packet to a VIP or LIP (service,
  * connection, echo, or a NO_SERVICE drop) and answers ARP/ND for all its addresses and ping for its
  * interface addresses (`tsip addr add`); everything else it passes up, and so does this chain.
+ * (ARP replies and NAs for other addresses pass too: the engine only learns from them, but the
+ * kernel needs the answers to its own requests.)
  *
  *   ip daddr @own4                     VIP/LIP traffic: the kernel would RST or forward it
  *   arp daddr ip @own4 / @local4       ARP requests, replies and gratuitous ARP naming a tsvs address:
