@@ -15,9 +15,11 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # nginx lives in /usr/sbin too.
 { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || need+=(nginx)
 command -v curl >/dev/null 2>&1 || need+=(curl)
-# socat: the kernel ipvs selftest's check; nft (sbin): the tunnel servers drop the outer IPIP packets.
+# socat: the kernel ipvs selftest's check and the takeover test's management service.
 command -v socat >/dev/null 2>&1 || need+=(socat)
-{ command -v nft || [ -x /usr/sbin/nft ]; } >/dev/null 2>&1 || need+=(nftables)
+# nft lives in /usr/sbin too; the daemon's takeover runs it (src/drivers/nft-takeover.ts), the tunnel
+# servers drop the outer IPIP packets with it.
+{ command -v nft || [ -x /usr/sbin/nft ] || [ -x /sbin/nft ]; } >/dev/null 2>&1 || need+=(nftables)
 [ -x /usr/bin/prometheus ] || need+=(prometheus)
 # openssl makes the self-signed certificate the keepalived SSL_GET checker test serves.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)

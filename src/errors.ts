@@ -21,7 +21,8 @@ export type TsvsErrorCode =
   | 'TSVS_ERR_SCHED'
   | 'TSVS_ERR_PCAP'
   | 'TSVS_ERR_NATIVE'
-  | 'TSVS_ERR_CONFIG';
+  | 'TSVS_ERR_CONFIG'
+  | 'TSVS_ERR_TAKEOVER';
 
 export class TsvsError extends Error {
   readonly code: TsvsErrorCode;

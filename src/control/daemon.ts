@@ -40,7 +40,7 @@ const SHADOW_CONNS = 1024;
 
 export function createDriver(cfg: DaemonConfig): DriverHost {
   if (cfg.driver === MEMORY_DRIVER) return new MemoryRingHost(cfg.workers, { slots: cfg.ring.frames, frameSize: cfg.ring.frameSize });
-  if (cfg.driver === AFPACKET_DRIVER) return new AfPacketHost(cfg.workers, cfg.ports, cfg.ring);
+  if (cfg.driver === AFPACKET_DRIVER) return new AfPacketHost(cfg.workers, cfg.ports, cfg.ring, cfg.socket);
   throw new TsvsError('TSVS_ERR_CONFIG', `driver '${cfg.driver}' is not available (available: ${MEMORY_DRIVER}, ${AFPACKET_DRIVER})`);
 }
 
@@ -106,6 +106,7 @@ export class Daemon {
     d.log({
       level: 'info', event: 'daemon_ready', workers: o.config.workers, driver: d.driver.name, socket: o.config.socket, version: d.version,
       ...(d.api ? { api: `${d.api.host}:${d.api.port}` } : {}),
+      ...(d.driver instanceof AfPacketHost ? { nft_table: d.driver.table } : {}),
     });
     return d;
   }
@@ -184,12 +185,13 @@ export class Daemon {
 
   /** Makes a validated batch the current configuration; returns its version. */
   private commit(v: { engine: Engine; batch: readonly ScriptCommand[] }): number {
-    this.state = v.engine;
     const owned = ownedAddrs(v.engine);
     if (!sameOwnedAddrs(owned, this.owned)) {
-      this.owned = owned;
+      // First, and it may throw (afpacket: nft failed): the batch is then refused whole.
       this.driver.addressesChanged?.(owned);
+      this.owned = owned;
     }
+    this.state = v.engine;
     this.history = [...this.history, ...v.batch.map((s) => s.command)];
     for (const s of v.batch) {
       if (s.command.kind === 'zero') {

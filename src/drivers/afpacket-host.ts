@@ -11,6 +11,7 @@ import type { AfPacketOptions } from './afpacket.js';
 import { AFPACKET_DRIVER, type AfPacketDriverInit, type AfPacketSteeringInit } from './afpacket-port-driver.js';
 import { FanoutMembers } from './fanout-members.js';
 import { FANOUT_MAX_LIPS, FANOUT_MAX_VIPS } from './fanout-program.js';
+import { tableName } from './nft-takeover.js';
 import { type Takeover, takeOver } from './takeover.js';
 
 /** tsvs.conf's ring block as addon options: the same frames and frame size for RX and TX. */
@@ -42,8 +43,11 @@ export class AfPacketHost implements DriverHost {
   readonly members: FanoutMembers | null;
   private readonly groups: readonly number[];
   private readonly wakeFds: (number | undefined)[] = [];
+  /** A daemon that dies of an uncaught exception still gives the interfaces back (not on SIGKILL). */
+  private readonly onExit = (): void => this.close();
 
-  constructor(readonly workers: number, ports: readonly PortSettings[], ring: RingSettings) {
+  /** `identity` (the control socket path) names the nft table: see tableName(). */
+  constructor(readonly workers: number, ports: readonly PortSettings[], ring: RingSettings, identity: string) {
     if (ports.length === 0) throw new TsvsError('TSVS_ERR_CONFIG', 'driver afpacket needs at least one netif_defs { device NAME { interface IF } }');
     const addon = afPacketAddon();
     this.ports = ports.map((p) => {
@@ -60,7 +64,18 @@ export class AfPacketHost implements DriverHost {
     this.members = workers > 1 ? new FanoutMembers(workers) : null;
     // Group ids are per network namespace: the pid keeps two daemons in one namespace apart.
     this.groups = this.ports.map((_, i) => (process.pid * 64 + i) % 0x10000);
-    this.takeover = takeOver(this.ports.map((p) => p.iface));
+    this.takeover = takeOver(this.ports.map((p) => p.iface), tableName(identity));
+    process.on('exit', this.onExit);
+  }
+
+  /** The nftables table hiding tsvs's traffic from the kernel (`nft list table netdev NAME`). */
+  get table(): string | null {
+    return this.takeover?.table ?? null;
+  }
+
+  /** The takeover's sets follow the configuration; a failing nft refuses the batch (it throws). */
+  addressesChanged(owned: OwnedAddrs): void {
+    this.takeover?.addressesChanged(owned);
   }
 
   workerInit(index: number): AfPacketDriverInit {
@@ -107,5 +122,6 @@ export class AfPacketHost implements DriverHost {
     this.wakeFds.length = 0;
     this.takeover?.restore();
     this.takeover = null;
+    process.off('exit', this.onExit);
   }
 }

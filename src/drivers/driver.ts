@@ -39,7 +39,10 @@ export interface DriverHost {
   workerInit(index: number): DriverInit;
   /** Wakes worker `index` out of wait() so it sees new configuration at once (best effort). */
   wake(index: number): void;
-  /** Called on the main thread after each committed batch whose owned addresses changed. */
+  /**
+   * Called on the main thread for each batch whose owned addresses change, just before it is
+   * committed; throwing (a TsvsError) refuses the batch, which then changes nothing.
+   */
   addressesChanged?(owned: OwnedAddrs): void;
   /**
    * Checks a batch's resulting configuration (its port names, in index order, and what it owns)

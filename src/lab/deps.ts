@@ -6,10 +6,12 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { TsvsError } from '../errors.js';
 
-/** Program -> Debian package. nginx, ethtool and ip live in sbin, which a PATH may lack. */
+/** Program -> Debian package. nginx, ethtool, nft and ip live in sbin, which a PATH may lack. */
 export const LAB_PACKAGES: readonly (readonly [string, string])[] = [
   ['ip', 'iproute2'],
   ['ethtool', 'ethtool'],
+  // The daemon's takeover (src/drivers/nft-takeover.ts).
+  ['nft', 'nftables'],
   ['nginx', 'nginx'],
   ['curl', 'curl'],
   ['ping', 'iputils-ping'],

@@ -71,6 +71,11 @@ export interface LabOptions {
   servers?: number;
   /** A kernel management interface in the tsvs namespace on the servers' switch (S7). */
   mgmt?: boolean;
+  /**
+   * A kernel address on tsvs's WAN interface (e.g. `10.0.0.2/16`): the management address that
+   * shares a taken-over interface with tsvs, as on a DPVS box's KNI interface.
+   */
+  wanAddr?: string;
   /** Namespace name prefix (default `tsvs-<pid>`); a random tag follows it. */
   prefix?: string;
   /** Address family of the client side (client, VIP) and of the servers' side (servers, LIP). */
@@ -116,6 +121,7 @@ export class NetnsLab {
   };
 
   private readonly signals: boolean;
+  private readonly wanAddr: string | undefined;
 
   constructor(opts: LabOptions = {}) {
     const p = `${opts.prefix ?? `tsvs-${process.pid}`}-${this.tag}`;
@@ -126,6 +132,7 @@ export class NetnsLab {
     this.ss = SERVER_SIDE[opts.serverAf ?? 4];
     this.nat = opts.nat ?? false;
     this.signals = opts.signals ?? true;
+    this.wanAddr = opts.wanAddr;
     process.on('exit', this.onExit);
     if (this.signals) {
       process.once('SIGINT', this.onSignal);
@@ -180,6 +187,7 @@ export class NetnsLab {
     for (const n of this.namespaces) this.addNs(n, ipv6.has(n));
     this.veth(client, `c${this.tag}`, lb, this.wan);
     this.addAddr(client, `c${this.tag}`, cs.client, cs.plen);
+    if (this.wanAddr) execFileSync('ip', ['-n', lb, 'addr', 'add', this.wanAddr, 'dev', this.wan]);
     const br = `br${this.tag}`;
     // No multicast snooping: tsvs sends no MLD reports, so whatever the bridge learns from the
     // servers' reports, ND to solicited-node groups must still be flooded to tsvs's port.
@@ -261,6 +269,8 @@ netif_defs {
 `);
     const child = this.spawn(this.ns.lb, process.execPath, [CLI('tsvs'), 'daemon', '-f', conf]);
     this.daemon = child;
+    // A restarted daemon's readiness is its own line, not the previous run's.
+    this.daemonLog = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`tsvs daemon not ready after ${timeoutMs} ms:\n${this.daemonLog}`)), timeoutMs);
       child.stderr!.setEncoding('utf8').on('data', (d: string) => {
@@ -327,7 +337,8 @@ netif_defs {
     return (JSON.parse(this.sh(ns, 'nstat', '-asz', '--json')) as { kernel: Record<string, number> }).kernel;
   }
 
-  protected spawn(ns: string, cmd: string, args: string[]): ChildProcess {
+  /** Starts a command in namespace `ns`; destroy() stops it. */
+  spawn(ns: string, cmd: string, args: string[]): ChildProcess {
     // `ip netns exec` execs the command in place, so child.pid is the command's own PID.
     // Its own process group: a terminal's Ctrl-C reaches only the lab, which stops these in order.
     const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });

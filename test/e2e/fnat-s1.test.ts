@@ -98,10 +98,14 @@ for (const workers of [1, 2]) {
     });
 
     test('the interfaces are taken over while tsvs runs and given back on SIGTERM', async () => {
+      // test/e2e/takeover.test.ts checks the takeover in detail; here: in place, then gone.
       const arpIgnore = (): string => lab.sh(lab.ns.lb, 'sysctl', '-n', `net.ipv4.conf.${lab.wan}.arp_ignore`).trim();
-      assert.equal(arpIgnore(), '8');
+      const tables = (): string => lab.sh(lab.ns.lb, 'nft', 'list', 'tables');
+      assert.equal(arpIgnore(), '1');
+      assert.match(tables(), /^table netdev tsvs_[0-9a-f]{8}$/m);
       assert.equal(await lab.stopDaemon(), 0);
       assert.equal(arpIgnore(), '0');
+      assert.equal(tables(), '');
     });
   });
 }
