@@ -123,6 +123,7 @@ export class DaemonMetrics {
     port('tsvs_port_tx_bytes_total', 'Bytes sent on the port by the worker', 'txBytes');
     port('tsvs_port_kernel_packets_total', 'Frames left to the kernel', 'kernelPackets');
     port('tsvs_port_drops_total', 'Frames received on the port and dropped', 'drops');
+    port('tsvs_port_rx_missed_total', 'Frames lost before the worker saw them (receive ring full)', 'rxMissed');
 
     // process_* and nodejs_* of the main thread (the control plane), prom-client's defaults.
     collectDefaultMetrics({ register: r });

@@ -52,11 +52,14 @@ export class AfPacketPortDriver implements PortDriver {
   private readonly pollFds: Int32Array;
   private readonly revents: Int32Array;
   private readonly wakeFd: number;
+  /** Engine ports: socket k carries port k % portCount. */
+  private readonly portCount: number;
 
   constructor(init: AfPacketDriverInit) {
     const st = init.steering;
     this.steering = st;
     const n = init.ports.length;
+    this.portCount = n;
     const specs = init.ports.map((p) => ({ ifname: p.ifname, options: st ? { ...p.options, filter: neighbourFilter(false) } : p.options }));
     if (st) for (const p of init.ports) specs.push({ ifname: p.ifname, options: { ...st.neighbourOptions, filter: neighbourFilter(true) } });
     this.io = AfPacketPorts.open(specs);
@@ -128,6 +131,12 @@ export class AfPacketPortDriver implements PortDriver {
     const n = this.addon.poll(this.pollFds, timeoutMs, this.revents);
     const w = this.pollFds.length - 1;
     if (n > 0 && this.wakeFd >= 0 && this.revents[w] !== 0) this.addon.drain(this.wakeFd);
+  }
+
+  /** PACKET_STATISTICS resets on read: each read is the loss since the previous one. */
+  rxMissed(missed: Float64Array): void {
+    const socks = this.io.sockets, ports = this.portCount;
+    for (let k = 0; k < socks.length; k++) missed[k % ports]! += socks[k]!.stats().drops;
   }
 
   txDrops(): number {

@@ -24,6 +24,11 @@ export interface PortDriver extends FrameSink {
   wait(timeoutMs: number): void;
   /** Frames the driver had to drop on send (ring full); the worker publishes this count. */
   txDrops(): number;
+  /**
+   * Adds to missed[port] the frames lost on receive since the last call, before the engine saw
+   * them (a full ring). A system call per socket: call it now and then, never per burst.
+   */
+  rxMissed?(missed: Float64Array): void;
   /** Called after each configuration batch the worker applied whose owned addresses changed. */
   addressesChanged?(owned: OwnedAddrs): void;
   close(): void;

@@ -10,7 +10,12 @@ export const PC_TX_PKTS = 2;
 export const PC_TX_BYTES = 3;
 export const PC_KERNEL_PKTS = 4;
 export const PC_DROPS = 5;
-export const PORT_COUNTERS = 6;
+/**
+ * Frames the NIC side lost before tsvs saw them (AF_PACKET: the receive ring was full). Filled
+ * by the driver, not the engine; dpip calls it imissed.
+ */
+export const PC_RX_MISSED = 6;
+export const PORT_COUNTERS = 7;
 export const MAX_PORTS = 64;
 
 /** Float64 slots NetCounters' two arrays need, for callers that lay them out in shared memory. */

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { applyCommand } from '../control/apply.js';
 import type { RxHandler, PortDriver } from '../drivers/driver.js';
 import { openWorkerDriver } from '../drivers/open.js';
-import { NetCounters } from '../netif/counters.js';
+import { MAX_PORTS, NetCounters, PC_RX_MISSED, PORT_COUNTERS } from '../netif/counters.js';
 import { IpvsStats } from '../ipvs/stats.js';
 import { formatIpPort } from '../packet/inet.js';
 import { Engine } from './engine.js';
@@ -98,6 +98,23 @@ function takeConfig(): void {
   }
 }
 
+/** How often the driver's receive-loss counters are read (a system call per socket). */
+const RX_MISSED_EVERY_MS = 200;
+const missed = new Float64Array(MAX_PORTS);
+let missedAt = 0;
+
+/** Folds the driver's receive-ring losses into each port's imissed counter, now and then. */
+function collectMissed(now: number): void {
+  if (now < missedAt || !driver.rxMissed) return;
+  missedAt = now + RX_MISSED_EVERY_MS;
+  driver.rxMissed(missed);
+  const port = engine.stack.counters.port;
+  for (let p = 0; p < MAX_PORTS; p++) {
+    if (missed[p] !== 0) port[p * PORT_COUNTERS + PC_RX_MISSED]! += missed[p]!;
+  }
+  missed.fill(0);
+}
+
 function publish(): void {
   scalars[WS_CONNS] = engine.conns.count;
   scalars[WS_TOA_NO_ROOM] = engine.stack.counters.toaNoRoom;
@@ -107,7 +124,9 @@ function publish(): void {
 
 function burst(): number {
   const n = driver.rxBurst(input, BURST);
-  engine.tick(clock.now());
+  const now = clock.now();
+  engine.tick(now);
+  collectMissed(now);
   // Counters before the flush: whoever sees this burst's frames also sees its counts.
   publish();
   driver.flush();

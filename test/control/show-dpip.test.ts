@@ -62,8 +62,8 @@ tsip -6 route add 2001:db8::/64 dev dpdk1 mtu 1400
       '    addr 02:00:00:00:00:A1 ',
       '    ipackets            opackets            ibytes              obytes              ',
       '    1                   0                   54                  0                   ',
-      '    dropped             to-kernel           ',
-      '    0                   0                   ',
+      '    imissed             dropped             to-kernel           ',
+      '    0                   0                   0                   ',
       '',
     ].join('\n'));
     const cpu = (await out('tsip -s link show cpu1')).split('\n');

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { AfPacketPorts, type AfPacketOptions } from '../../src/drivers/afpacket.js';
 import { afPacketAddon } from '../../src/drivers/afpacket-addon.js';
+import { AfPacketPortDriver } from '../../src/drivers/afpacket-port-driver.js';
 import { PcapWriter, readCapture } from '../../src/drivers/pcap.js';
 
 export interface SendJob {
@@ -48,7 +49,19 @@ export interface RecvJob {
   idleMs?: number;
 }
 
-export type Job = SendJob | RecvJob;
+/**
+ * The daemon's worker driver on one port: hold the ring unread for holdMs while a sender floods
+ * it, then drain it; report what came through and what rxMissed() says was lost.
+ */
+export interface MissedJob {
+  mode: 'missed';
+  ifname: string;
+  options: AfPacketOptions;
+  holdMs: number;
+  idleMs: number;
+}
+
+export type Job = SendJob | RecvJob | MissedJob;
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 const sleep = (ms: number): void => void Atomics.wait(sleepCell, 0, 0, ms);
@@ -152,8 +165,31 @@ function countPacketSockets(): number {
   return readFileSync('/proc/net/packet', 'utf8').trim().split('\n').length - 1;
 }
 
+function missed(job: MissedJob): object {
+  const d = new AfPacketPortDriver({ driver: 'afpacket', ports: [{ ifname: job.ifname, options: job.options }] });
+  const lost = new Float64Array(1);
+  // Whatever came before the test starts (and its loss count) is not part of it.
+  while (d.rxBurst(() => {}, 256) > 0);
+  d.rxMissed(lost);
+  lost[0] = 0;
+  process.stdout.write(JSON.stringify({ event: 'ready' }) + '\n');
+  sleep(job.holdMs);
+  let got = 0, last = Date.now();
+  while (Date.now() - last < job.idleMs) {
+    const k = d.rxBurst(() => void got++, 256);
+    if (k > 0) last = Date.now();
+    else d.wait(5);
+  }
+  d.rxMissed(lost);
+  const first = lost[0]!;
+  // PACKET_STATISTICS resets on read: a second read adds nothing.
+  d.rxMissed(lost);
+  d.close();
+  return { got, missed: first, again: lost[0]! - first };
+}
+
 function run(job: Job): object {
-  return job.mode === 'send' ? send(job) : recv(job);
+  return job.mode === 'send' ? send(job) : job.mode === 'recv' ? recv(job) : missed(job);
 }
 
 if (!isMainThread) {

@@ -126,6 +126,17 @@ describe('AF_PACKET rings between two network namespaces', { skip, timeout: 1200
     });
   }
 
+  test('a full receive ring: the frames it could not take are what the driver reports as missed (dpip imissed)', async () => {
+    // One 64 KB block of 2 KB frames: a TPACKET_V2 ring of exactly 32 slots, held unread.
+    const options = { version: 2 as const, blockSize: 65536, blockNr: 1, frameSize: 2048 };
+    const rx = lab.peer<{ got: number; missed: number; again: number }>(lab.nsB, { mode: 'missed', ifname: lab.ifB, options, holdMs: 1500, idleMs: 300 });
+    await rx.ready;
+    const tx = lab.peer<SendReport>(lab.nsA, { mode: 'send', ifname: lab.ifA, seq: 500, seqLen: 64, source: 'arena', burst: 50, gapMs: 1 });
+    const [s, r] = await Promise.all([tx.done, rx.done]);
+    assert.equal(s.sent, 500);
+    assert.deepEqual([r.got, r.missed, r.again], [32, 500 - 32, 0]);
+  });
+
   test('two sockets in a cBPF fanout group: both directions of every FullNAT, NAT and DR flow reach the same member', async () => {
     const src = '02:00:00:00:bb:01', members = 2, mask = workerPortMask(members);
     const prog = fanoutProgram({

@@ -4,7 +4,7 @@
 import type { ServiceView } from '../views.js';
 import type { Totals } from '../workers.js';
 import type { Engine } from '../../worker/engine.js';
-import { PC_DROPS, PC_KERNEL_PKTS, PC_RX_BYTES, PC_RX_PKTS, PC_TX_BYTES, PC_TX_PKTS, PORT_COUNTERS } from '../../netif/counters.js';
+import { PC_DROPS, PC_KERNEL_PKTS, PC_RX_BYTES, PC_RX_MISSED, PC_RX_PKTS, PC_TX_BYTES, PC_TX_PKTS, PORT_COUNTERS } from '../../netif/counters.js';
 import { DROP_REASON_COUNT, DROP_REASON_NAMES } from '../../packet/drop-reason.js';
 import { formatIp, formatMac } from '../../packet/inet.js';
 import { WS_BURSTS, WS_CONNS, WS_SCALARS, WS_TOA_NO_ROOM, WS_TX_RING_DROPS } from '../../worker/shared.js';
@@ -21,6 +21,8 @@ export interface PortCounters {
   readonly rxPackets: number; readonly rxBytes: number;
   readonly txPackets: number; readonly txBytes: number;
   readonly kernelPackets: number; readonly drops: number;
+  /** Lost before tsvs saw them (the receive ring was full). */
+  readonly rxMissed: number;
 }
 
 /** Port `index`'s counters in a worker counter block (one worker's, or the sum). */
@@ -28,7 +30,7 @@ export function portCounters(c: Float64Array, index: number): PortCounters {
   const b = WS_SCALARS + DROP_REASON_COUNT + index * PORT_COUNTERS;
   return {
     rxPackets: c[b + PC_RX_PKTS]!, rxBytes: c[b + PC_RX_BYTES]!, txPackets: c[b + PC_TX_PKTS]!, txBytes: c[b + PC_TX_BYTES]!,
-    kernelPackets: c[b + PC_KERNEL_PKTS]!, drops: c[b + PC_DROPS]!,
+    kernelPackets: c[b + PC_KERNEL_PKTS]!, drops: c[b + PC_DROPS]!, rxMissed: c[b + PC_RX_MISSED]!,
   };
 }
 

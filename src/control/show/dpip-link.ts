@@ -3,7 +3,7 @@
 // the workers' counter blocks (layout in worker/shared.ts): summed per port, or one worker's.
 
 import type { Engine } from '../../worker/engine.js';
-import { PC_DROPS, PC_KERNEL_PKTS, PC_RX_BYTES, PC_RX_PKTS, PC_TX_BYTES, PC_TX_PKTS, PORT_COUNTERS } from '../../netif/counters.js';
+import { PC_DROPS, PC_KERNEL_PKTS, PC_RX_BYTES, PC_RX_MISSED, PC_RX_PKTS, PC_TX_BYTES, PC_TX_PKTS, PORT_COUNTERS } from '../../netif/counters.js';
 import { DROP_REASON_COUNT, DROP_REASON_NAMES } from '../../packet/drop-reason.js';
 import { formatMac } from '../../packet/inet.js';
 import { WS_BURSTS, WS_CONNS, WS_SCALARS } from '../../worker/shared.js';
@@ -25,8 +25,8 @@ function portCounter(c: Float64Array, port: number, field: number): number {
 /**
  * Each port: index+1, socket 0, rx/tx queues = workers; link state and speed (0: tsvs does not
  * know it); the MAC in DPDK's upper case; no offload flags (tsvs checksums in software).
- * -s: packets and bytes as dpip prints them, then tsvs's own drops and to-kernel counts where
- * dpip has NIC error counters and mbufs, which tsvs does not have.
+ * -s: packets and bytes as dpip prints them, then imissed (lost in the receive ring, as dpip's)
+ * and tsvs's own drops and to-kernel counts where dpip has NIC error counters and mbufs.
  */
 export function linkShow(state: Engine, o: { name?: string; stats: boolean; verbose?: boolean }, totals: Float64Array, workers: number): string {
   const ports = o.name === undefined ? state.stack.ports : [state.stack.port(o.name)];
@@ -37,7 +37,7 @@ export function linkShow(state: Engine, o: { name?: string; stats: boolean; verb
     if (o.stats) {
       const f = (field: number): number => portCounter(totals, p.index, field);
       s += block(['ipackets', 'opackets', 'ibytes', 'obytes'], [f(PC_RX_PKTS), f(PC_TX_PKTS), f(PC_RX_BYTES), f(PC_TX_BYTES)]);
-      s += block(['dropped', 'to-kernel'], [f(PC_DROPS), f(PC_KERNEL_PKTS)]);
+      s += block(['imissed', 'dropped', 'to-kernel'], [f(PC_RX_MISSED), f(PC_DROPS), f(PC_KERNEL_PKTS)]);
     }
     if (o.verbose) s += xstats(totals);
     return s;
