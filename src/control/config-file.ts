@@ -104,7 +104,8 @@ export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfi
   let connCapacity = 1 << 18;
   let startupScript: string | undefined;
   let ring = DEFAULT_RING;
-  let apiListen: { host: string; port: number } | undefined;
+  // On by default, on loopback only: an operator finds the API and /metrics without asking for them.
+  let apiListen: { host: string; port: number } | undefined = DEFAULT_API;
   let apiTokenFile: string | undefined;
   let apiTokenLine = 0;
   let logLevel: LogLevel | undefined;
@@ -119,7 +120,7 @@ export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfi
             case 'control_socket': socket = resolve(dirname(file), str(n)); break;
             case 'conn_pool_size': connCapacity = uint(n, 1024, 1 << 26); break;
             case 'startup_script': startupScript = resolve(dirname(file), str(n)); break;
-            case 'api_listen': apiListen = parseListen(n); break;
+            case 'api_listen': apiListen = str(n) === 'off' ? undefined : parseListen(n); break;
             case 'api_token_file': apiTokenFile = resolve(dirname(file), str(n)); apiTokenLine = n.line; break;
             case 'log_level': {
               const v = str(n);
@@ -143,7 +144,7 @@ export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfi
     }
   }
   if (apiTokenFile !== undefined && apiListen === undefined) {
-    fail(apiTokenLine, 'api_token_file is set but api_listen is not: add api_listen [ADDR:]PORT to global_defs to serve the API');
+    fail(apiTokenLine, 'api_token_file is set but api_listen is off: give api_listen [ADDR:]PORT in global_defs to serve the API');
   }
   return {
     workers, driver, socket, connCapacity, ring, ports, ...(startupScript === undefined ? {} : { startupScript }),
@@ -152,13 +153,16 @@ export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfi
   };
 }
 
+/** Where the API listens unless tsvs.conf says otherwise (`api_listen off` turns it off). */
+export const DEFAULT_API = { host: '127.0.0.1', port: 9780 } as const;
+
 /** `api_listen PORT` (127.0.0.1), `ADDR:PORT` or `[V6]:PORT`. */
 function parseListen(n: Node): { host: string; port: number } {
   const v = str(n);
   const m = /^(?:\[([^\]]+)\]:|([^:]+):)?(\d{1,5})$/.exec(v);
   const host = m?.[1] ?? m?.[2] ?? '127.0.0.1';
   if (!m || Number(m[3]) > 65535 || !parseIp(host)) {
-    fail(n.line, `api_listen takes [ADDR:]PORT with an IP address (e.g. 127.0.0.1:9780, [::1]:9780 or 9780), got '${v}'`);
+    fail(n.line, `api_listen takes [ADDR:]PORT with an IP address (e.g. 127.0.0.1:9780, [::1]:9780 or 9780), or off, got '${v}'`);
   }
   return { host, port: Number(m[3]) };
 }

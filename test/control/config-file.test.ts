@@ -22,13 +22,13 @@ test('docs/examples/tsvs.conf parses to what its comments say', () => {
   ]);
 });
 
-test('an empty file means the defaults: workers = cores, memory driver, /run/tsvs/tsvs.sock', () => {
+test('an empty file means the defaults: workers = cores, memory driver, /run/tsvs/tsvs.sock, the API on 127.0.0.1:9780', () => {
   const c = parseDaemonConfig('');
   assert.ok(c.workers >= 1);
   assert.equal(c.socket, '/run/tsvs/tsvs.sock');
   assert.deepEqual(c.ports, []);
   assert.equal(c.startupScript, undefined);
-  assert.equal(c.api, undefined);
+  assert.deepEqual(c.api, { host: '127.0.0.1', port: 9780 });
   assert.equal(c.logLevel, undefined);
 });
 
@@ -37,6 +37,7 @@ test('api_listen: a bare port binds 127.0.0.1; IPv4 and bracketed IPv6 addresses
   assert.deepEqual(api('9780'), { host: '127.0.0.1', port: 9780 });
   assert.deepEqual(api('0.0.0.0:80'), { host: '0.0.0.0', port: 80 });
   assert.deepEqual(api('[::1]:9780'), { host: '::1', port: 9780 });
+  assert.equal(api('off'), undefined);
 });
 
 const ERRORS: [string, RegExp][] = [
@@ -49,9 +50,9 @@ const ERRORS: [string, RegExp][] = [
   ['netif_defs {\n device a { interface x }\n device a { interface y }\n}', /^line 3: device a declared twice/],
   ['}', /^line 1: '}' without a matching '{'/],
   ['workers 2', /^line 1: unknown top-level setting 'workers'/],
-  ['global_defs {\n  api_listen localhost:80\n}', /^line 2: api_listen takes \[ADDR:\]PORT with an IP address \(e\.g\. 127\.0\.0\.1:9780, \[::1\]:9780 or 9780\), got 'localhost:80'$/],
+  ['global_defs {\n  api_listen localhost:80\n}', /^line 2: api_listen takes \[ADDR:\]PORT with an IP address \(e\.g\. 127\.0\.0\.1:9780, \[::1\]:9780 or 9780\), or off, got 'localhost:80'$/],
   ['global_defs {\n  api_listen 70000\n}', /^line 2: api_listen takes \[ADDR:\]PORT/],
-  ['global_defs {\n  api_token_file t\n}', /^line 2: api_token_file is set but api_listen is not: add api_listen \[ADDR:\]PORT to global_defs to serve the API$/],
+  ['global_defs {\n  api_listen off\n  api_token_file t\n}', /^line 3: api_token_file is set but api_listen is off: give api_listen \[ADDR:\]PORT in global_defs to serve the API$/],
   ['global_defs {\n  log_level verbose\n}', /^line 2: log_level must be one of debug, info, warn, error$/],
 ];
 
