@@ -45,10 +45,10 @@ describe('takeover: nftables hides tsvs\'s traffic from the kernel, management s
   const nstat = (): Map<string, number> => new Map(lab.sh(lb(), 'nstat', '-asz').split('\n')
     .map((l) => l.split(/\s+/)).filter((f) => f.length >= 2 && /^\d+$/.test(f[1]!)).map((f) => [f[0]!, Number(f[1])]));
   const txPackets = (dev: string): number => Number(lab.sh(lb(), 'cat', `/sys/class/net/${dev}/statistics/tx_packets`).trim());
-  /** tsvs's own per-port TX count, from the daemon's interim `tsip link show`. */
+  /** tsvs's own per-port TX count (`opackets`), from `tsip -s link show` in dpip's format. */
   const tsvsTx = (show: string, port: string): number => {
-    const m = new RegExp(`^${port} .* tx (\\d+) pkts`, 'm').exec(show);
-    assert.ok(m, `no ${port} in tsip link show`);
+    const m = new RegExp(`^\\d+: ${port}: .*\\n.*\\n.*\\n +ipackets +opackets +ibytes +obytes *\\n +\\d+ +(\\d+)`, 'm').exec(show);
+    assert.ok(m, `no ${port} in tsip -s link show:\n${show}`);
     return Number(m[1]);
   };
   /**
@@ -59,7 +59,7 @@ describe('takeover: nftables hides tsvs\'s traffic from the kernel, management s
   const txSnapshot = (): { wan: number; lan: number; dpdk1: number; dpdk0: number } => {
     for (;;) {
       const wan = txPackets(lab.wan), lan = txPackets(lab.lan);
-      const show = lab.ctl('tsip link show');
+      const show = lab.ctl('tsip -s link show');
       if (txPackets(lab.wan) === wan && txPackets(lab.lan) === lan) return { wan, lan, dpdk1: tsvsTx(show, 'dpdk1'), dpdk0: tsvsTx(show, 'dpdk0') };
     }
   };
