@@ -131,7 +131,7 @@ export function lbSuite(spec: ModeSpec, workers: number): void {
       await assertSeen(tagged);
     });
 
-    test('wrr 3:1 (tsvsadm -E -s wrr, -e -w 3): 8 connections split 6:2, any 4 in a row 3:1', async () => {
+    test(`wrr 3:1 (tsvsadm -E -s wrr, -e -w 3): ${workers > 1 ? 'each worker walks its own 0 0 0 1 cycle' : '8 connections split 6:2, any 4 in a row 3:1'}`, async () => {
       lab.ctl(`tsvsadm -E -t ${service()} -s wrr`);
       lab.ctl(`tsvsadm -e -t ${service()} -r ${dest(0)} -w 3`);
       const tagged = burst('wrr', 8);
@@ -159,7 +159,7 @@ export function lbSuite(spec: ModeSpec, workers: number): void {
       await assertSeen(tagged);
     });
 
-    test('wrk: 8 concurrent keep-alive connections under rr land 4 on each server, no errors', async () => {
+    test(`wrk: 8 concurrent keep-alive connections under rr land ${workers > 1 ? 'evenly on the servers within each worker' : '4 on each server'}, no errors`, async () => {
       lab.ctl(`tsvsadm -E -t ${service()} -s rr`);
       const report = lab.wrk(url('/?wrk'), 8, 1);
       assert.match(report, /\d+ requests in /);
