@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, type Socket } from 'node:net';
 import { createServer } from 'node:http';
@@ -299,6 +300,70 @@ virtual_server 10.0.0.101 80 {
       await proc.stop();
       await h?.close();
       await r.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('tsvs keepalived -f as a process', () => {
+  test('applies the file, reloads on SIGHUP as an edit, removes its service on SIGTERM (exit 0)', async () => {
+    const r = new RealServer('127.0.0.6', 'x');
+    await r.start();
+    const dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-'));
+    const file = join(dir, 'keepalived.conf');
+    const write = (weight: number): void => writeFileSync(file, `
+virtual_server 10.0.0.102 8080 {
+    delay_loop 0.2
+    lb_algo wrr
+    lb_kind NAT
+    real_server 127.0.0.6 ${r.port} {
+        weight ${weight}
+        TCP_CHECK {
+            connect_timeout 0.5
+        }
+    }
+}
+`);
+    write(2);
+    const h = await startDaemon(1);
+    const child = spawn(process.execPath, ['dist/src/cli/tsvs.js', 'keepalived', '-n', '-l', '-f', file, '--socket', h.daemon.socketPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const list = async (): Promise<string> => (await h.cmd('tsvsadm -Ln')).output ?? '';
+    const withWeight = (w: number): string => [...HEADER, 'TCP  10.0.0.102:8080 wrr', `  -> ${`127.0.0.6:${r.port}`.padEnd(29)}Masq    ${String(w).padEnd(6)} 0          0         `, ''].join('\n');
+    try {
+      await until('the service', async () => (await list()) === withWeight(2));
+      write(9);
+      child.kill('SIGHUP');
+      await until('weight 9', async () => (await list()) === withWeight(9));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.equal(await list(), [...HEADER, ''].join('\n'));
+      const records = stderr.trim().split('\n').map((l) => JSON.parse(l) as LogRecord);
+      assert.deepEqual(records.filter((l) => l.event === 'batch_applied').map((l) => l.lines), [
+        ['tsvsadm -A -t 10.0.0.102:8080 -s wrr', `tsvsadm -a -t 10.0.0.102:8080 -r 127.0.0.6:${r.port} -m -w 2`],
+        [`tsvsadm -e -t 10.0.0.102:8080 -r 127.0.0.6:${r.port} -w 9`],
+        ['tsvsadm -D -t 10.0.0.102:8080'],
+      ]);
+      assert.ok(records.some((l) => l.message === `Shutting down service [127.0.0.6]:tcp:${r.port} from VS [10.0.0.102]:tcp:8080`));
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await h.close();
+      await r.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a file with errors is reported like -t (FILE:LINE, exit 4) and nothing is applied', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-'));
+    const file = join(dir, 'keepalived.conf');
+    writeFileSync(file, 'virtual_server 10.0.0.1 80 {\n    lb_algo rr\n    real_server 10.0.0.2 80 {\n        weight x\n    }\n}\n');
+    try {
+      const r = spawnSync(process.execPath, ['dist/src/cli/tsvs.js', 'keepalived', '-f', file, '--socket', join(dir, 'none.sock')], { encoding: 'utf8' });
+      assert.equal(r.status, 4);
+      assert.equal(r.stderr, `${file}:4: error: weight takes one whole number from 0 to 65535\n${file}: 1 error: tsvs keepalived will not run this configuration\n`);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
