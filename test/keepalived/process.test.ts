@@ -368,3 +368,43 @@ virtual_server 10.0.0.102 8080 {
     }
   });
 });
+
+describe('scenario S2\'s keepalived.conf, verbatim, through the process', () => {
+  // delay_loop 3 and warmup = delay_loop: with random() = 1 the first probe would come 3 s after
+  // start. The process is stopped (releasing nothing) long before: no probe leaves for S2's
+  // addresses, which exist only in S2's network.
+  for (const role of ['master', 'backup'] as const) {
+    test(`on the ${role}: the FullNAT service with both LIPs and both real servers${role === 'master' ? ', and the VIP on dpdk0' : '; no VIP'}`, async () => {
+      const h = await startDaemon(1, { ports: PORTS });
+      const logs: LogRecord[] = [];
+      const proc = KeepalivedProcess.start({
+        file: `test/keepalived/fixtures/s2-${role}.conf`, target: socketTarget(h.daemon.socketPath), log: (l) => logs.push(l),
+        random: () => 1, releaseServices: false, releaseVips: false,
+      });
+      try {
+        await proc.settled();
+        await proc.stop();
+        assert.deepEqual(logs.filter((l) => l.event.startsWith('rs-')), [], 'no probe ran');
+        assert.equal((await h.cmd('tsvsadm -Ln')).output, [...HEADER,
+          'TCP  192.168.100.254:80 rr',
+          '  -> 192.168.100.2:80             FullNat 100    0          0         ',
+          '  -> 192.168.100.3:80             FullNat 100    0          0         ',
+          ''].join('\n'));
+        assert.equal((await h.cmd('tsvsadm -Sn')).output?.split('\n').filter((l) => l.startsWith('-P')).join('\n'), [
+          '-P -t 192.168.100.254:80 -z 192.168.100.200 -F dpdk0',
+          '-P -t 192.168.100.254:80 -z 192.168.100.201 -F dpdk0',
+        ].join('\n'));
+        const addrs = (await h.cmd('tsip addr show dev dpdk0')).output ?? '';
+        if (role === 'master') assert.match(addrs, /inet 192\.168\.100\.254\/32/);
+        else assert.doesNotMatch(addrs, /192\.168\.100\.254/);
+        // The only warning is S2's nb_sock_retry, which keepalived does not know either.
+        assert.deepEqual(logs.filter((l) => l.event === 'config_warning').map((l) => String(l.message).replace(/^.*:\d+: /, '')), [
+          "warning: unknown keyword 'nb_sock_retry' in TCP_CHECK: ignored",
+          "warning: unknown keyword 'nb_sock_retry' in TCP_CHECK: ignored",
+        ]);
+      } finally {
+        await h.close();
+      }
+    });
+  }
+});
