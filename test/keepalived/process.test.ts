@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogRecord } from '../../src/control/log.js';
 import { KeepalivedProcess } from '../../src/keepalived/process.js';
-import { socketTarget } from '../../src/keepalived/target.js';
+import { RefusedBatchError, apiTarget, socketTarget } from '../../src/keepalived/target.js';
 import { type Harness, startDaemon } from '../control/harness.js';
 
 const PORTS = [{ name: 'dpdk0', iface: 'lan0' }, { name: 'dpdk1', iface: 'wan0' }];
@@ -407,4 +407,26 @@ describe('scenario S2\'s keepalived.conf, verbatim, through the process', () => 
       }
     });
   }
+});
+
+describe('the API target (--api URL --token-file F)', () => {
+  test('applies a batch with the token; a wrong token or a refused line is an error naming the cause', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-'));
+    writeFileSync(join(dir, 'token'), 'secret-token\n');
+    writeFileSync(join(dir, 'wrong'), 'wrong-token\n');
+    const h = await startDaemon(1, { api: { host: '127.0.0.1', port: 0, tokenFile: join(dir, 'token') } });
+    try {
+      const url = `http://127.0.0.1:${h.daemon.apiAddress!.port}`;
+      await apiTarget(url, join(dir, 'token')).apply(['tsvsadm -A -t 10.0.0.103:80 -s rr', 'tsvsadm -a -t 10.0.0.103:80 -r 192.168.100.9:80 -m -w 3']);
+      assert.equal((await h.cmd('tsvsadm -Ln')).output, [...HEADER, 'TCP  10.0.0.103:80 rr', `  -> ${'192.168.100.9:80'.padEnd(29)}Masq    3      0          0         `, ''].join('\n'));
+      await assert.rejects(apiTarget(url, join(dir, 'wrong')).apply(['tsvsadm -D -t 10.0.0.103:80']), (e: Error) => e instanceof RefusedBatchError && /HTTP 401/.test(e.message));
+      await assert.rejects(apiTarget(url + '/', join(dir, 'token')).apply(['tsvsadm -D -t 10.0.0.103:80', 'tsvsadm -D -t 10.0.0.103:80']),
+        (e: Error) => e instanceof RefusedBatchError && /HTTP 404\): line 2: /.test(e.message));
+      // All or nothing: the first -D of the refused batch did not happen.
+      assert.match((await h.cmd('tsvsadm -Ln')).output ?? '', /TCP {2}10\.0\.0\.103:80 rr/);
+    } finally {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
