@@ -122,7 +122,9 @@ class KeepalivedLab extends NetnsLab {
   }
 
   records(): { event: string; message?: string; lines?: string[] }[] {
-    return this.keepalivedLog.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; message?: string; lines?: string[] });
+    // Complete lines only: the last chunk read may end in the middle of one.
+    const lines = this.keepalivedLog.split('\n').slice(0, -1);
+    return lines.filter(Boolean).map((l) => JSON.parse(l) as { event: string; message?: string; lines?: string[] });
   }
 }
 
@@ -144,6 +146,18 @@ describe('keepalived health checks through the management interface (S2 dialect,
   /** The rs names of n fetches of url. */
   const fetchNames = (url: string, n: number): string[] => Array.from({ length: n }, () => curl(url).split(' ')[0]!);
   const list = (): string => lab.ctl('tsvsadm -Ln');
+  /**
+   * Waits until keepalived has logged `message`: the daemon lists a change as soon as it applies
+   * it, a moment before keepalived reads the answer and logs, and this file's synchronous helpers
+   * (curl, tsvsadm) hold the event loop that reads keepalived's stderr.
+   */
+  const logged = async (message: string): Promise<void> => {
+    try {
+      await until(`keepalived logs "${message}"`, () => lab.records().some((r) => r.message === message), 2000);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; its log:\n${lab.keepalivedLog}`);
+    }
+  };
   /** `-> RIP:80 FullNat W` rows of one service in `tsvsadm -Ln`, as "RIP W". */
   const dests = (port: number): string[] => {
     const out: string[] = [];
@@ -209,14 +223,14 @@ describe('keepalived health checks through the management interface (S2 dialect,
     const names = fetchNames('http://10.0.0.100/', 6);
     assert.ok(!names.includes('rs1'), names.join(' '));
     assert.deepEqual(new Set(names), new Set(['rs2', 'rs3']));
-    const msgs = lab.records().map((r) => r.message);
-    assert.ok(msgs.includes('TCP_CHECK on service [192.168.100.2]:tcp:80 failed after 1 retries.'), JSON.stringify(msgs));
-    assert.ok(msgs.includes('Removing service [192.168.100.2]:tcp:80 from VS [vip80]:0'));
+    await logged('TCP connection to [192.168.100.2]:tcp:80 failed.');
+    await logged('TCP_CHECK on service [192.168.100.2]:tcp:80 failed after 1 retries.');
+    await logged('Removing service [192.168.100.2]:tcp:80 from VS [vip80]:0');
 
     lab.startNginx(0);
     const up = await until('rs1 back in :80', () => dests(80).includes('192.168.100.2 1'), UP_BOUND_MS);
     assert.deepEqual(new Set(fetchNames('http://10.0.0.100/', 6)), new Set(['rs1', 'rs2', 'rs3']));
-    assert.ok(lab.records().some((r) => r.message === 'Adding service [192.168.100.2]:tcp:80 to VS [vip80]:0'));
+    await logged('Adding service [192.168.100.2]:tcp:80 to VS [vip80]:0');
     process.stdout.write(`# rs1 removed ${down} ms after its nginx stopped, back ${up} ms after it started\n`);
   });
 
@@ -229,11 +243,11 @@ describe('keepalived health checks through the management interface (S2 dialect,
     assert.deepEqual(dests(8080), ['192.168.100.4 1']);
     const names = fetchNames('http://10.0.0.100/', 6);
     assert.deepEqual(new Set(names), new Set(['rs1', 'rs3']), names.join(' '));
-    assert.ok(lab.records().some((r) => r.message === 'Disabling service [192.168.100.3]:tcp:80 of VS [vip80]:0'));
+    await logged('Disabling service [192.168.100.3]:tcp:80 of VS [vip80]:0');
 
     lab.startNginx(1);
     const up = await until('rs2 weight 1', () => dests(80).includes('192.168.100.3 1') && dests(8080).length === 2, UP_BOUND_MS);
-    assert.ok(lab.records().some((r) => r.message === 'Enabling service [192.168.100.3]:tcp:80 of VS [vip80]:0'));
+    await logged('Enabling service [192.168.100.3]:tcp:80 of VS [vip80]:0');
     process.stdout.write(`# rs2 at weight 0 ${down} ms after its nginx stopped, weight 1 ${up} ms after it started\n`);
   });
 
@@ -244,9 +258,8 @@ describe('keepalived health checks through the management interface (S2 dialect,
     // TCP_CHECK on :80 does not read pages: rs3 stays there.
     assert.deepEqual(dests(80), ['192.168.100.2 1', '192.168.100.3 1', '192.168.100.4 1']);
     assert.deepEqual(new Set(fetchNames('http://10.0.0.100:8080/', 4)), new Set(['rs2']));
-    const msgs = lab.records().map((r) => r.message);
-    assert.ok(msgs.includes('MD5 digest error to server [192.168.100.4]:tcp:80.'), JSON.stringify(msgs));
-    assert.ok(msgs.includes('Removing service [192.168.100.4]:tcp:80 from VS [vip8080]:0'));
+    await logged('MD5 digest error to server [192.168.100.4]:tcp:80.');
+    await logged('Removing service [192.168.100.4]:tcp:80 from VS [vip8080]:0');
     writeFileSync(join(servers[2]!.root, 'index.html'), page(2));
     await until('rs3 back in :8080', () => dests(8080).length === 2, UP_BOUND_MS);
   });
@@ -268,7 +281,9 @@ describe('keepalived health checks through the management interface (S2 dialect,
     const doneAt = Date.now() - t0;
     assert.ok(reloadedAt < doneAt, `reloaded at ${reloadedAt} ms, download done at ${doneAt} ms`);
     assert.equal(sha256(readFileSync(out)), sha256(data));
-    const batches = lab.records().filter((r) => r.event === 'batch_applied').slice(batchesBefore).map((r) => r.lines);
+    const applied = (): { lines?: string[] }[] => lab.records().filter((r) => r.event === 'batch_applied').slice(batchesBefore);
+    await until('the reload\'s batch logged', () => applied().length > 0, 2000);
+    const batches = applied().map((r) => r.lines);
     assert.deepEqual(batches, [[
       'tsvsadm -e -t 10.0.0.100:80 -r 192.168.100.2:80 -w 2',
       'tsvsadm -e -t 10.0.0.100:80 -r 192.168.100.3:80 -w 2',
