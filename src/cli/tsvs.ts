@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `tsvs` program: subcommands daemon (workers + control socket), replay (offline engine over
 // captures), save/set (to the running daemon), lab (the daemon in network namespaces, `npm start`)
-// and keepalived (-t so far).
+// and keepalived (-t checks a keepalived.conf; -f runs it against the daemon).
 // Errors print to stderr, exit non-zero.
 
 import { readFile } from 'node:fs/promises';

@@ -65,6 +65,14 @@ export function rsId(vs: VirtualServer, rs: RealServer): string {
 
 const FWD: Readonly<Record<LvsMethod, FwdMethod>> = { NAT: 'nat', DR: 'dr', TUN: 'tunnel', FNAT: 'fnat' };
 
+/** The port a real server without one takes: its virtual server's (a group's first entry's). */
+export function vsPort(config: KeepalivedConfig, vs: VirtualServer): number {
+  const k = vs.key;
+  if (k.kind === 'ip') return k.port;
+  if (k.kind === 'group') return config.virtualServerGroups.find((g) => g.name === k.name)?.addrs[0]?.port ?? 0;
+  return 0;
+}
+
 /** alpha: a real server starts down until its first check succeeds (checker, else RS, else VS). */
 export function startsDown(vs: VirtualServer, rs: RealServer): boolean {
   return rs.checkers.length > 0 && rs.checkers.some((c) => c.alpha ?? rs.alpha ?? vs.alpha ?? false);

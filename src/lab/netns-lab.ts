@@ -113,6 +113,8 @@ export class NetnsLab {
   daemonLog = '';
   protected daemon: ChildProcess | null = null;
   private readonly children: ChildProcess[] = [];
+  /** The running nginx of each real server (index), for stopNginx. */
+  private readonly nginx = new Map<number, ChildProcess>();
   private readonly nses: string[] = [];
   private readonly onExit = (): void => this.destroySync();
   private readonly onSignal = (sig: NodeJS.Signals): void => {
@@ -244,8 +246,19 @@ http {
   }
 }
 `);
-    this.spawn(this.ns.rs[i]!, 'nginx', ['-p', d, '-e', `${d}/error.log`, '-c', join(d, 'nginx.conf')]);
+    this.nginx.set(i, this.spawn(this.ns.rs[i]!, 'nginx', ['-p', d, '-e', `${d}/error.log`, '-c', join(d, 'nginx.conf')]));
     return { root, accessLog };
+  }
+
+  /** Stops real server i's nginx (SIGTERM to its PID) and resolves once it has exited. */
+  stopNginx(i: number): Promise<void> {
+    const c = this.nginx.get(i);
+    this.nginx.delete(i);
+    if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGTERM');
+    });
   }
 
   /** tsvs daemon with the afpacket driver in the tsvs namespace; resolves once it is ready. */

@@ -28,11 +28,12 @@ let nextId = 1;
 
 export async function startDaemon(workers = 2, extra: Partial<DaemonConfig> = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tsvs-daemon-'));
-  const socket = join(dir, 'tsvs.sock');
   const config: DaemonConfig = {
-    workers, driver: 'memory', socket, connCapacity: 1 << 12,
+    workers, driver: 'memory', socket: join(dir, 'tsvs.sock'), connCapacity: 1 << 12,
     ring: { ringVersion: 2, frames: 256, frameSize: 2048, blockSize: 1 << 16, retireMs: 1 }, ports: [], ...extra,
   };
+  // `extra.socket` puts the socket elsewhere (a client that was started first waits there).
+  const socket = config.socket;
   const rings = new MemoryRingHost(workers, { slots: 256, frameSize: 2048 });
   const logs: LogRecord[] = [];
   const daemon = await Daemon.start({ config, driver: rings, log: (r) => logs.push(r), testHooks: true });

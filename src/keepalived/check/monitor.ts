@@ -3,7 +3,7 @@
 // virtual servers' quorum (quorum_up/quorum_down). Its HealthState feeds desiredState().
 
 import { spawn } from 'node:child_process';
-import { type HealthState, type RsHealth, liveWeight, nextQuorumUp, rsId, startsDown, vsId } from '../desired.js';
+import { type HealthState, type RsHealth, liveWeight, nextQuorumUp, rsId, startsDown, vsId, vsPort } from '../desired.js';
 import type { Checker, KeepalivedConfig, RealServer, VirtualServer } from '../model.js';
 import { dnsProbe } from './dns.js';
 import { httpProbe } from './http.js';
@@ -23,6 +23,12 @@ export interface MonitorOptions {
   /** Runs notify/quorum scripts; default: spawn detached, output ignored (keepalived does not wait). */
   readonly runScript?: (command: string) => void;
   readonly random?: () => number;
+  /**
+   * SIGHUP: the previous monitor's verdicts. A real server that still exists (same rsId) keeps its
+   * alive state and misc_dynamic weight, and each virtual server its quorum state, as keepalived
+   * carries them over on reload: a dead server is not put back before a check says so.
+   */
+  readonly initial?: HealthState;
 }
 
 function probeFor(c: Checker, vs: VirtualServer, rs: RealServer): Probe {
@@ -39,7 +45,8 @@ function probeFor(c: Checker, vs: VirtualServer, rs: RealServer): Probe {
   }
 }
 
-function defaultRunScript(command: string): void {
+/** keepalived's notify_exec: the script runs detached, nobody waits for it. */
+export function runScriptDetached(command: string): void {
   const [cmd, ...args] = scriptArgv(command);
   if (cmd === undefined) return;
   const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
@@ -62,23 +69,26 @@ export class HealthMonitor {
   readonly #run: (command: string) => void;
 
   constructor(config: KeepalivedConfig, private readonly opts: MonitorOptions) {
-    this.#run = opts.runScript ?? defaultRunScript;
+    this.#run = opts.runScript ?? runScriptDetached;
     for (const vs of config.virtualServers) {
-      const vsPort = vs.key.kind === 'ip' ? vs.key.port : vs.key.kind === 'group' ? config.virtualServerGroups.find((g) => g.name === (vs.key as { name: string }).name)?.addrs[0]?.port ?? 0 : 0;
+      const port = vsPort(config, vs);
       for (const rs of vs.realServers) {
-        const entry: RsEntry = { vs, rs, id: rsId(vs, rs), runners: [], alive: !startsDown(vs, rs), weight: undefined };
+        const id = rsId(vs, rs);
+        const prev = opts.initial?.rs.get(id);
+        const entry: RsEntry = { vs, rs, id, runners: [], alive: prev?.alive ?? !startsDown(vs, rs), weight: prev?.weight };
         rs.checkers.forEach((c, i) => {
           const target = {
-            addr: c.connectIp ?? rs.addr, port: c.connectPort ?? rs.port ?? vsPort,
+            addr: c.connectIp ?? rs.addr, port: c.connectPort ?? rs.port ?? port,
             ...(c.bindto ? { bindto: c.bindto } : {}), ...(c.bindPort ? { bindPort: c.bindPort } : {}),
           };
           const name = `${c.kind}#${i + 1}`;
-          const runner = new CheckerRunner(probeFor(c, vs, rs), target, checkerSchedule(vs, rs, c), (e) => this.#onChecker(entry, name, e.type, e.reason, e.weight), opts.random);
+          const runner = new CheckerRunner(probeFor(c, vs, rs), target, checkerSchedule(vs, rs, c), (e) => this.#onChecker(entry, name, e.type, e.reason, e.weight), opts.random, prev?.alive);
           entry.runners.push(runner);
         });
         this.#entries.push(entry);
       }
-      this.#quorumUp.set(vsId(vs), nextQuorumUp(vs, undefined, liveWeight(vs, this.health())));
+      const id = vsId(vs);
+      this.#quorumUp.set(id, nextQuorumUp(vs, opts.initial?.quorumUp.get(id), liveWeight(vs, this.health())));
     }
   }
 

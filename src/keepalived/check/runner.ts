@@ -56,8 +56,10 @@ export class CheckerRunner {
     private readonly schedule: CheckerSchedule,
     private readonly onEvent: (e: CheckerEvent) => void,
     private readonly random: () => number = Math.random,
+    /** Where a reload found the real server (up or down); default: down with alpha, else up. */
+    initiallyUp: boolean = !schedule.alpha,
   ) {
-    this.#up = !schedule.alpha;
+    this.#up = initiallyUp;
     // keepalived (check_data.c): "for non alpha mode, one failure is enough initially".
     this.#retryIt = schedule.retry;
   }

@@ -1,0 +1,432 @@
+// The keepalived process against a live daemon (memory driver) and real checkers on loopback HTTP
+// servers: the first batch, checker-driven changes, SIGHUP-style reloads applied as edits, a
+// reload with errors keeping the running config, a daemon that comes up late, stop and omega.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type Server, type Socket } from 'node:net';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LogRecord } from '../../src/control/log.js';
+import { KeepalivedProcess } from '../../src/keepalived/process.js';
+import { RefusedBatchError, apiTarget, socketTarget } from '../../src/keepalived/target.js';
+import { type Harness, startDaemon } from '../control/harness.js';
+
+const PORTS = [{ name: 'dpdk0', iface: 'lan0' }, { name: 'dpdk1', iface: 'wan0' }];
+
+/** An HTTP real server on 127.0.0.x that can be stopped, restarted and given another page. */
+class RealServer {
+  body: string;
+  readonly #sockets = new Set<Socket>();
+  #server: Server | undefined;
+  port = 0;
+  constructor(readonly addr: string, body: string) {
+    this.body = body;
+  }
+
+  async start(): Promise<void> {
+    const s = createServer((_req, res) => res.end(this.body));
+    s.on('connection', (c) => { this.#sockets.add(c); c.on('close', () => this.#sockets.delete(c)); });
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(this.port, this.addr, () => resolve());
+    });
+    this.port = (s.address() as { port: number }).port;
+    this.#server = s;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.#sockets) c.destroy();
+    await new Promise<void>((r) => (this.#server ? this.#server.close(() => r()) : r()));
+    this.#server = undefined;
+  }
+}
+
+const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
+
+/** Polls `cond` every 20 ms; resolves with the time it took. */
+async function until(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    if (await cond()) return Date.now() - t0;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const HEADER = [
+  'IP Virtual Server version 1.2.1 (size=4096)',
+  'Prot LocalAddress:Port Scheduler Flags',
+  '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
+];
+
+describe('tsvs keepalived process with a live daemon', () => {
+  let h: Harness;
+  let dir: string;
+  let file: string;
+  const rs = [new RealServer('127.0.0.2', 'rs1\n'), new RealServer('127.0.0.3', 'rs2\n'), new RealServer('127.0.0.4', 'rs3\n')];
+  const logs: LogRecord[] = [];
+  let proc: KeepalivedProcess;
+
+  /** rs1: TCP_CHECK, removed on failure; rs2: HTTP_GET with rs2's digest and inhibit_on_failure. */
+  const conf = (o: { w1?: number; rs3?: boolean; sched?: string } = {}): string => `
+global_defs { router_id tsvs_test }
+local_address_group laddr_g1 {
+    192.168.100.200 dpdk0
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface lo
+    dpdk_interface dpdk1
+    virtual_router_id 51
+    virtual_ipaddress {
+        10.0.0.100
+    }
+}
+virtual_server_group vip80 {
+    10.0.0.100 80
+}
+virtual_server group vip80 {
+    delay_loop 0.2
+    lb_algo ${o.sched ?? 'rr'}
+    lb_kind FNAT
+    protocol TCP
+    laddr_group_name laddr_g1
+    warmup 0
+    real_server ${rs[0]!.addr} ${rs[0]!.port} {
+        weight ${o.w1 ?? 2}
+        TCP_CHECK {
+            connect_timeout 0.5
+            retry 1
+            delay_before_retry 0.1
+        }
+    }
+    real_server ${rs[1]!.addr} ${rs[1]!.port} {
+        weight 3
+        inhibit_on_failure
+        HTTP_GET {
+            url {
+                path /
+                digest ${md5('rs2\n')}
+            }
+            connect_timeout 0.5
+            retry 1
+            delay_before_retry 0.1
+        }
+    }
+${o.rs3 ? `    real_server ${rs[2]!.addr} ${rs[2]!.port} {
+        weight 4
+        TCP_CHECK {
+            connect_timeout 0.5
+            retry 1
+            delay_before_retry 0.1
+        }
+    }
+` : ''}}
+`;
+  const list = async (): Promise<string> => (await h.cmd('tsvsadm -Ln')).output ?? '';
+  const listing = (...dests: string[]): string => [...HEADER, 'TCP  10.0.0.100:80 rr', ...dests, ''].join('\n');
+  const dest = (r: RealServer, weight: number): string => `  -> ${`${r.addr}:${r.port}`.padEnd(29)}FullNat ${String(weight).padEnd(6)} 0          0         `;
+  const applied = (): LogRecord[] => logs.filter((l) => l.event === 'batch_applied');
+  /** Waits for the daemon's listing, then for the process to have seen its batch accepted. */
+  const listed = async (what: string, want: string): Promise<number> => {
+    const ms = await until(what, async () => (await list()) === want);
+    await proc.settled();
+    return ms;
+  };
+
+  before(async () => {
+    for (const r of rs) await r.start();
+    dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-'));
+    file = join(dir, 'keepalived.conf');
+    writeFileSync(file, conf());
+    h = await startDaemon(1, { ports: PORTS });
+    proc = KeepalivedProcess.start({ file, target: socketTarget(h.daemon.socketPath), log: (r) => logs.push(r), retry: { firstMs: 50, maxMs: 200 } });
+  });
+
+  after(async () => {
+    await proc?.stop();
+    for (const r of rs) await r.stop();
+    await h?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the first batch builds the service, its LIP, real servers and the VIP (MASTER) in one go', async () => {
+    await proc.settled();
+    assert.deepEqual(applied()[0]?.lines, [
+      'tsvsadm -A -t 10.0.0.100:80 -s rr',
+      'tsvsadm --add-laddr -t 10.0.0.100:80 -z 192.168.100.200 -F dpdk0',
+      `tsvsadm -a -t 10.0.0.100:80 -r 127.0.0.2:${rs[0]!.port} -b -w 2`,
+      `tsvsadm -a -t 10.0.0.100:80 -r 127.0.0.3:${rs[1]!.port} -b -w 3`,
+      'tsip addr add 10.0.0.100/32 dev dpdk1',
+    ]);
+    assert.equal(await list(), listing(dest(rs[0]!, 2), dest(rs[1]!, 3)));
+    assert.match((await h.cmd('tsip addr show dev dpdk1')).output ?? '', /inet 10\.0\.0\.100\/32/);
+    assert.match((await h.cmd('tsvsadm -G')).output ?? '', /192\.168\.100\.200/);
+  });
+
+  test('a stopped TCP_CHECK server is removed with keepalived\'s messages, and comes back', async () => {
+    await rs[0]!.stop();
+    const down = await listed('rs1 removed', listing(dest(rs[1]!, 3)));
+    // delay_loop 0.2 + one retry after 0.1 (+ refused connects: no timeout) + the apply.
+    assert.ok(down < 1500, `removed after ${down} ms`);
+    const msgs = logs.map((l) => l.message);
+    const r1 = `[127.0.0.2]:tcp:${rs[0]!.port}`;
+    assert.ok(msgs.includes(`TCP connection to ${r1} failed.`), JSON.stringify(msgs));
+    assert.ok(msgs.includes(`TCP_CHECK on service ${r1} failed after 1 retries.`));
+    assert.ok(msgs.includes(`Removing service ${r1} from VS [vip80]:0`));
+    assert.deepEqual(applied().at(-1)?.lines, [`tsvsadm -d -t 10.0.0.100:80 -r 127.0.0.2:${rs[0]!.port}`]);
+
+    await rs[0]!.start();
+    await listed('rs1 back', listing(dest(rs[0]!, 2), dest(rs[1]!, 3)));
+    assert.ok(logs.some((l) => l.message === `TCP connection to ${r1} success.`));
+    assert.ok(logs.some((l) => l.message === `Adding service ${r1} to VS [vip80]:0`));
+    assert.deepEqual(applied().at(-1)?.lines, [`tsvsadm -a -t 10.0.0.100:80 -r 127.0.0.2:${rs[0]!.port} -b -w 2`]);
+  });
+
+  test('a page whose MD5 no longer matches HTTP_GET\'s digest: weight 0 (inhibit_on_failure), then back', async () => {
+    rs[1]!.body = 'rs2 changed\n';
+    await listed('rs2 weight 0', listing(dest(rs[0]!, 2), dest(rs[1]!, 0)));
+    const r2 = `[127.0.0.3]:tcp:${rs[1]!.port}`;
+    assert.ok(logs.some((l) => l.message === `MD5 digest error to server ${r2}.`));
+    assert.ok(logs.some((l) => l.message === `Disabling service ${r2} of VS [vip80]:0`));
+    assert.deepEqual(applied().at(-1)?.lines, [`tsvsadm -e -t 10.0.0.100:80 -r 127.0.0.3:${rs[1]!.port} -w 0`]);
+    rs[1]!.body = 'rs2\n';
+    await listed('rs2 weight 3', listing(dest(rs[0]!, 2), dest(rs[1]!, 3)));
+    assert.ok(logs.some((l) => l.message === `Enabling service ${r2} of VS [vip80]:0`));
+  });
+
+  test('reload: a weight change and an added server are applied as edits, nothing re-created', async () => {
+    const before = applied().length;
+    writeFileSync(file, conf({ w1: 5, rs3: true }));
+    assert.equal(await proc.reload(), true);
+    await proc.settled();
+    assert.deepEqual(applied().slice(before).map((l) => l.lines), [[
+      `tsvsadm -e -t 10.0.0.100:80 -r 127.0.0.2:${rs[0]!.port} -w 5`,
+      `tsvsadm -a -t 10.0.0.100:80 -r 127.0.0.4:${rs[2]!.port} -b -w 4`,
+    ]]);
+    assert.equal(await list(), listing(dest(rs[0]!, 5), dest(rs[1]!, 3), dest(rs[2]!, 4)));
+    // The new server's checker runs: stopping it removes it.
+    await rs[2]!.stop();
+    await listed('rs3 removed', listing(dest(rs[0]!, 5), dest(rs[1]!, 3)));
+    await rs[2]!.start();
+    await listed('rs3 back', listing(dest(rs[0]!, 5), dest(rs[1]!, 3), dest(rs[2]!, 4)));
+  });
+
+  test('reload keeps a dead server out (its health carries over) and a scheduler change is one -E', async () => {
+    await rs[0]!.stop();
+    await listed('rs1 removed', listing(dest(rs[1]!, 3), dest(rs[2]!, 4)));
+    const before = applied().length;
+    writeFileSync(file, conf({ w1: 5, rs3: true, sched: 'wrr' }));
+    assert.equal(await proc.reload(), true);
+    await proc.settled();
+    assert.deepEqual(applied().slice(before).map((l) => l.lines), [['tsvsadm -E -t 10.0.0.100:80 -s wrr']]);
+    assert.equal(await list(), listing(dest(rs[1]!, 3), dest(rs[2]!, 4)).replace(' rr\n', ' wrr\n'));
+    await rs[0]!.start();
+    await until('rs1 back', async () => (await list()).includes(`127.0.0.2:${rs[0]!.port}`));
+    await proc.settled();
+  });
+
+  test('a reload with errors keeps the running configuration, logged with FILE:LINE', async () => {
+    const before = applied().length;
+    const listed = await list();
+    writeFileSync(file, conf({ w1: 7, rs3: true, sched: 'wrr' }).replace('weight 3', 'weight three'));
+    assert.equal(await proc.reload(), false);
+    const failed = logs.filter((l) => l.event === 'config_error' || l.event === 'reload_failed').map((l) => l.message);
+    assert.equal(failed.length, 2, JSON.stringify(failed));
+    assert.match(String(failed[0]), new RegExp(`^${file.replace(/[.]/g, '\\.')}:\\d+: error: weight takes one whole number`));
+    assert.equal(failed[1], `${file} has errors: keeping the running configuration`);
+    await proc.settled();
+    assert.equal(applied().length, before);
+    assert.equal(await list(), listed);
+    // The old checkers still run: the old config's rs3 leaves when stopped.
+    await rs[2]!.stop();
+    await until('rs3 removed under the old config', async () => !(await list()).includes(`127.0.0.4:${rs[2]!.port}`));
+    await rs[2]!.start();
+    await until('rs3 back', async () => (await list()).includes(`127.0.0.4:${rs[2]!.port}`));
+    await proc.settled();
+  });
+
+  test('stop removes the services and the VIP it added (keepalived\'s default clear_services)', async () => {
+    await proc.stop();
+    assert.equal(await list(), [...HEADER, ''].join('\n'));
+    assert.doesNotMatch((await h.cmd('tsip addr show dev dpdk1')).output ?? '', /10\.0\.0\.100/);
+    assert.ok(logs.some((l) => l.message === `Shutting down service [127.0.0.3]:tcp:${rs[1]!.port} from VS [vip80]:0`));
+  });
+});
+
+describe('tsvs keepalived process: startup and shutdown', () => {
+  test('waits for a daemon that is not up yet, then applies; omega runs notify_down/quorum_down on stop; -I keeps the services', async () => {
+    const r = new RealServer('127.0.0.5', 'x');
+    await r.start();
+    const dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-'));
+    const file = join(dir, 'keepalived.conf');
+    const socket = join(dir, 'tsvs.sock');
+    writeFileSync(file, `
+virtual_server 10.0.0.101 80 {
+    delay_loop 0.2
+    lb_kind NAT
+    omega
+    quorum_down "/bin/echo quorum down"
+    real_server 127.0.0.5 ${r.port} {
+        notify_down "/bin/echo rs down"
+        TCP_CHECK {
+            connect_timeout 0.5
+        }
+    }
+}
+`);
+    const logs: LogRecord[] = [];
+    const scripts: string[] = [];
+    const proc = KeepalivedProcess.start({
+      file, target: socketTarget(socket), log: (l) => logs.push(l), retry: { firstMs: 50, maxMs: 100 },
+      runScript: (c) => scripts.push(c), releaseServices: false,
+    });
+    let h: Harness | undefined;
+    try {
+      await until('a failed try', () => logs.some((l) => l.event === 'daemon_unreachable'));
+      assert.match(String(logs.find((l) => l.event === 'daemon_unreachable')!.message), new RegExp(`cannot reach the tsvs daemon at ${socket}.*retrying in 50 ms`));
+      h = await startDaemon(1, { socket });
+      await until('the service', async () => ((await h!.cmd('tsvsadm -Ln')).output ?? '').includes(`127.0.0.5:${r.port}`));
+      await proc.stop();
+      assert.deepEqual(scripts, ['/bin/echo rs down', '/bin/echo quorum down']);
+      // -I (releaseServices false): the service stays after stop.
+      assert.equal((await h.cmd('tsvsadm -Ln')).output, [...HEADER, 'TCP  10.0.0.101:80 wlc', `  -> ${`127.0.0.5:${r.port}`.padEnd(29)}Masq    1      0          0         `, ''].join('\n'));
+    } finally {
+      await proc.stop();
+      await h?.close();
+      await r.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('tsvs keepalived -f as a process', () => {
+  test('applies the file, reloads on SIGHUP as an edit, removes its service on SIGTERM (exit 0)', async () => {
+    const r = new RealServer('127.0.0.6', 'x');
+    await r.start();
+    const dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-'));
+    const file = join(dir, 'keepalived.conf');
+    const write = (weight: number): void => writeFileSync(file, `
+virtual_server 10.0.0.102 8080 {
+    delay_loop 0.2
+    lb_algo wrr
+    lb_kind NAT
+    real_server 127.0.0.6 ${r.port} {
+        weight ${weight}
+        TCP_CHECK {
+            connect_timeout 0.5
+        }
+    }
+}
+`);
+    write(2);
+    const h = await startDaemon(1);
+    const child = spawn(process.execPath, ['dist/src/cli/tsvs.js', 'keepalived', '-n', '-l', '-f', file, '--socket', h.daemon.socketPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const list = async (): Promise<string> => (await h.cmd('tsvsadm -Ln')).output ?? '';
+    const withWeight = (w: number): string => [...HEADER, 'TCP  10.0.0.102:8080 wrr', `  -> ${`127.0.0.6:${r.port}`.padEnd(29)}Masq    ${String(w).padEnd(6)} 0          0         `, ''].join('\n');
+    try {
+      await until('the service', async () => (await list()) === withWeight(2));
+      write(9);
+      child.kill('SIGHUP');
+      await until('weight 9', async () => (await list()) === withWeight(9));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.equal(await list(), [...HEADER, ''].join('\n'));
+      const records = stderr.trim().split('\n').map((l) => JSON.parse(l) as LogRecord);
+      assert.deepEqual(records.filter((l) => l.event === 'batch_applied').map((l) => l.lines), [
+        ['tsvsadm -A -t 10.0.0.102:8080 -s wrr', `tsvsadm -a -t 10.0.0.102:8080 -r 127.0.0.6:${r.port} -m -w 2`],
+        [`tsvsadm -e -t 10.0.0.102:8080 -r 127.0.0.6:${r.port} -w 9`],
+        ['tsvsadm -D -t 10.0.0.102:8080'],
+      ]);
+      assert.ok(records.some((l) => l.message === `Shutting down service [127.0.0.6]:tcp:${r.port} from VS [10.0.0.102]:tcp:8080`));
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await h.close();
+      await r.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a file with errors is reported like -t (FILE:LINE, exit 4) and nothing is applied', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-'));
+    const file = join(dir, 'keepalived.conf');
+    writeFileSync(file, 'virtual_server 10.0.0.1 80 {\n    lb_algo rr\n    real_server 10.0.0.2 80 {\n        weight x\n    }\n}\n');
+    try {
+      const r = spawnSync(process.execPath, ['dist/src/cli/tsvs.js', 'keepalived', '-f', file, '--socket', join(dir, 'none.sock')], { encoding: 'utf8' });
+      assert.equal(r.status, 4);
+      assert.equal(r.stderr, `${file}:4: error: weight takes one whole number from 0 to 65535\n${file}: 1 error: tsvs keepalived will not run this configuration\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('scenario S2\'s keepalived.conf, verbatim, through the process', () => {
+  // delay_loop 3 and warmup = delay_loop: with random() = 1 the first probe would come 3 s after
+  // start. The process is stopped (releasing nothing) long before: no probe leaves for S2's
+  // addresses, which exist only in S2's network.
+  for (const role of ['master', 'backup'] as const) {
+    test(`on the ${role}: the FullNAT service with both LIPs and both real servers${role === 'master' ? ', and the VIP on dpdk0' : '; no VIP'}`, async () => {
+      const h = await startDaemon(1, { ports: PORTS });
+      const logs: LogRecord[] = [];
+      const proc = KeepalivedProcess.start({
+        file: `test/keepalived/fixtures/s2-${role}.conf`, target: socketTarget(h.daemon.socketPath), log: (l) => logs.push(l),
+        random: () => 1, releaseServices: false, releaseVips: false,
+      });
+      try {
+        await proc.settled();
+        await proc.stop();
+        assert.deepEqual(logs.filter((l) => l.event.startsWith('rs-')), [], 'no probe ran');
+        assert.equal((await h.cmd('tsvsadm -Ln')).output, [...HEADER,
+          'TCP  192.168.100.254:80 rr',
+          '  -> 192.168.100.2:80             FullNat 100    0          0         ',
+          '  -> 192.168.100.3:80             FullNat 100    0          0         ',
+          ''].join('\n'));
+        assert.equal((await h.cmd('tsvsadm -Sn')).output?.split('\n').filter((l) => l.startsWith('-P')).join('\n'), [
+          '-P -t 192.168.100.254:80 -z 192.168.100.200 -F dpdk0',
+          '-P -t 192.168.100.254:80 -z 192.168.100.201 -F dpdk0',
+        ].join('\n'));
+        const addrs = (await h.cmd('tsip addr show dev dpdk0')).output ?? '';
+        if (role === 'master') assert.match(addrs, /inet 192\.168\.100\.254\/32/);
+        else assert.doesNotMatch(addrs, /192\.168\.100\.254/);
+        // The only warning is S2's nb_sock_retry, which keepalived does not know either.
+        assert.deepEqual(logs.filter((l) => l.event === 'config_warning').map((l) => String(l.message).replace(/^.*:\d+: /, '')), [
+          "warning: unknown keyword 'nb_sock_retry' in TCP_CHECK: ignored",
+          "warning: unknown keyword 'nb_sock_retry' in TCP_CHECK: ignored",
+        ]);
+      } finally {
+        await h.close();
+      }
+    });
+  }
+});
+
+describe('the API target (--api URL --token-file F)', () => {
+  test('applies a batch with the token; a wrong token or a refused line is an error naming the cause', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-'));
+    writeFileSync(join(dir, 'token'), 'secret-token\n');
+    writeFileSync(join(dir, 'wrong'), 'wrong-token\n');
+    const h = await startDaemon(1, { api: { host: '127.0.0.1', port: 0, tokenFile: join(dir, 'token') } });
+    try {
+      const url = `http://127.0.0.1:${h.daemon.apiAddress!.port}`;
+      await apiTarget(url, join(dir, 'token')).apply(['tsvsadm -A -t 10.0.0.103:80 -s rr', 'tsvsadm -a -t 10.0.0.103:80 -r 192.168.100.9:80 -m -w 3']);
+      assert.equal((await h.cmd('tsvsadm -Ln')).output, [...HEADER, 'TCP  10.0.0.103:80 rr', `  -> ${'192.168.100.9:80'.padEnd(29)}Masq    3      0          0         `, ''].join('\n'));
+      await assert.rejects(apiTarget(url, join(dir, 'wrong')).apply(['tsvsadm -D -t 10.0.0.103:80']), (e: Error) => e instanceof RefusedBatchError && /HTTP 401/.test(e.message));
+      await assert.rejects(apiTarget(url + '/', join(dir, 'token')).apply(['tsvsadm -D -t 10.0.0.103:80', 'tsvsadm -D -t 10.0.0.103:80']),
+        (e: Error) => e instanceof RefusedBatchError && /HTTP 404\): line 2: /.test(e.message));
+      // All or nothing: the first -D of the refused batch did not happen.
+      assert.match((await h.cmd('tsvsadm -Ln')).output ?? '', /TCP {2}10\.0\.0\.103:80 rr/);
+    } finally {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
