@@ -11,13 +11,27 @@ export type FwdMethod = 'dr' | 'tunnel' | 'nat' | 'fnat';
 
 export type TunType = 'ipip' | 'gre' | 'gue';
 
-/** A virtual service as ipvsadm names it: -t|-u VIP:port, or -f fwmark. */
-export interface ServiceKey {
+/** A virtual service by address: -t|-u VIP:port. */
+export interface AddrServiceKey {
   readonly proto: L4Proto;
   readonly addr: IpAddr;
   /** 0 only for persistent services (wildcard port), as in ipvsadm. */
   readonly port: number;
+  readonly fwmark?: undefined;
 }
+
+/**
+ * A firewall-mark service: -f MARK [-6]. It has no address, port or protocol; the kernel keys it
+ * by (family, mark). tsvs frames never carry a mark, so it matches no traffic (as in DPVS).
+ */
+export interface FwmarkServiceKey {
+  /** 1..2^32-1. */
+  readonly fwmark: number;
+  readonly af: 4 | 6;
+}
+
+/** A virtual service as ipvsadm names it: -t|-u VIP:port, or -f fwmark. */
+export type ServiceKey = AddrServiceKey | FwmarkServiceKey;
 
 export interface ServiceOptions {
   /** Scheduler name; ipvsadm's default is wlc. */

@@ -11,6 +11,7 @@ import { type ScriptCommand, parseScript } from './script.js';
 import { type ControlRequest, type ControlResponse, type ControlServer, listenControl } from './socket.js';
 import { type Totals, WorkerPool } from './workers.js';
 import { RateEstimator } from './rates.js';
+import { serviceKeyText } from './service-key.js';
 import { type ServiceView, serviceViews, sumCounts } from './views.js';
 import { type ShowSource, isReadOnly, show } from './show/index.js';
 import type { ConnPage, ConnRow, CountsAnswer, NeighRow } from '../worker/query.js';
@@ -19,7 +20,7 @@ import { MEMORY_DRIVER, MemoryRingHost } from '../drivers/memory-rings.js';
 import { AfPacketHost } from '../drivers/afpacket-host.js';
 import { AFPACKET_DRIVER } from '../drivers/afpacket-port-driver.js';
 import { ScriptError, TsvsError } from '../errors.js';
-import { formatIpPort, formatMac } from '../packet/inet.js';
+import { formatMac } from '../packet/inet.js';
 import { Engine } from '../worker/engine.js';
 import { ownedAddrs } from '../worker/owned.js';
 import { type DriverHost, type OwnedAddrs, sameOwnedAddrs } from '../drivers/driver.js';
@@ -37,6 +38,9 @@ export interface DaemonOptions {
 const NULL_SINK = { transmit(): void {}, toKernel(): void {} };
 /** Shadow engines carry configuration only: a small connection table is enough. */
 const SHADOW_CONNS = 1024;
+
+/** Logged when a fwmark service is created (docs/cli-syntax.md). */
+export const FWMARK_WARNING = 'fwmark services match no traffic: tsvs frames carry no firewall mark (as in DPVS)';
 
 export function createDriver(cfg: DaemonConfig): DriverHost {
   if (cfg.driver === MEMORY_DRIVER) return new MemoryRingHost(cfg.workers, { slots: cfg.ring.frames, frameSize: cfg.ring.frameSize });
@@ -194,9 +198,11 @@ export class Daemon {
     this.state = v.engine;
     this.history = [...this.history, ...v.batch.map((s) => s.command)];
     for (const s of v.batch) {
-      if (s.command.kind === 'zero') {
-        const k = s.command.svc;
-        this.pool.zeroRetired(k && `${k.proto} ${formatIpPort(k.addr, k.port)}`);
+      const c = s.command;
+      if (c.kind === 'zero') this.pool.zeroRetired(c.svc && serviceKeyText(c.svc));
+      // Accepted as DPVS accepts them, but no tsvs frame carries a mark: say so once per service.
+      if (c.kind === 'service-add' && c.svc.fwmark !== undefined) {
+        this.log({ level: 'warn', event: 'fwmark_service', service: serviceKeyText(c.svc), message: FWMARK_WARNING });
       }
     }
     return ++this.version;

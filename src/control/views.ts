@@ -2,13 +2,14 @@
 // counts and rates. The ipvsadm/dpip text formats, the REST API and /metrics all read these.
 
 import type { FwdMethod } from './commands.js';
+import { destKeyOf, serviceKeyText } from './service-key.js';
 import type { Totals } from './workers.js';
 import type { RateTable } from './rates.js';
 import type { CountsAnswer } from '../worker/query.js';
 import type { Engine } from '../worker/engine.js';
 import { FWD_DR, FWD_FNAT, FWD_NAT, FWD_TUNNEL, TUN_GRE, TUN_GUE } from '../ipvs/dest.js';
 import { ST_CONNS, ST_INBYTES, ST_INPKTS, ST_OUTBYTES, ST_OUTPKTS } from '../ipvs/stats.js';
-import { type IpAddr, formatIp, formatIpPort } from '../packet/inet.js';
+import { type IpAddr, formatIp } from '../packet/inet.js';
 
 /** ipvsadm's five counters: --stats totals, or --rate per second. */
 export interface Counters5 {
@@ -47,11 +48,14 @@ export interface LaddrView {
 }
 
 export interface ServiceView {
-  /** `tcp 10.0.0.100:80` */
+  /** `tcp 10.0.0.100:80`, or `fwm 1` / `fwm 1 ipv6` for a fwmark service */
   readonly key: string;
+  /** A fwmark service holds ipvsadm's placeholders here: tcp, the unspecified address, port 0. */
   readonly proto: 'tcp' | 'udp';
   readonly addr: IpAddr;
   readonly port: number;
+  /** Present only for a fwmark service (-f MARK); its family is addr's. */
+  readonly fwmark?: number;
   readonly scheduler: string;
   readonly schedFlags: readonly string[];
   /** Persistence timeout in seconds; absent when not persistent. */
@@ -70,8 +74,6 @@ export interface ServiceView {
 const ZERO: Counters5 = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 };
 const METHODS: Record<number, FwdMethod> = { [FWD_DR]: 'dr', [FWD_TUNNEL]: 'tunnel', [FWD_NAT]: 'nat', [FWD_FNAT]: 'fnat' };
 
-export const svcKeyOf = (proto: 'tcp' | 'udp', addr: IpAddr, port: number): string => `${proto} ${formatIpPort(addr, port)}`;
-export const destKeyOf = (svcKey: string, addr: IpAddr, port: number): string => `${svcKey} -> ${formatIpPort(addr, port)}`;
 
 function counters5(a: Float64Array | undefined): Counters5 {
   if (!a) return ZERO;
@@ -102,7 +104,7 @@ export function serviceViews(state: Engine, totals: Totals, counts: CountsAnswer
   const out: ServiceView[] = [];
   for (const s of state.ipvs.services) {
     if (!s) continue;
-    const key = svcKeyOf(s.protoName, s.addr, s.port);
+    const key = serviceKeyText(s.key);
     const dests = s.dests.map((d): DestView => {
       const dk = destKeyOf(key, d.addr, d.port);
       const c = counts.dests[dk] ?? [0, 0, 0];
@@ -121,7 +123,7 @@ export function serviceViews(state: Engine, totals: Totals, counts: CountsAnswer
       return { addr: l.addr, dev: state.stack.ports[l.port]?.name ?? `port${l.port}`, conns: c[0], conflicts: c[1] };
     });
     out.push({
-      key, proto: s.protoName, addr: s.addr, port: s.port, scheduler: s.schedName, schedFlags: [...s.flags],
+      key, proto: s.protoName, addr: s.addr, port: s.port, ...(s.fwmark ? { fwmark: s.fwmark } : {}), scheduler: s.schedName, schedFlags: [...s.flags],
       ...(s.persistentMs > 0 ? { persistent: Math.round(s.persistentMs / 1000) } : {}),
       netmaskPlen: s.netmaskPlen, ops: s.ops, connTimeout: s.connTimeout, expireQuiescent: s.expireQuiescent,
       ...(s.schedName === 'conhash' ? { hashTarget: s.hashTarget } : {}),

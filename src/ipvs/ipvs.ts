@@ -2,6 +2,7 @@
 // scheduling, state transitions and expiry. Frame rewriting is in xmit.ts, ICMP in icmp.ts.
 
 import type { DestOptions, L4Proto, ServiceKey, ServiceOptions } from '../control/commands.js';
+import { serviceName } from '../control/service-key.js';
 import { TsvsError } from '../errors.js';
 import { Drop } from '../packet/drop-reason.js';
 import { type IpAddr, formatIp, formatIpPort, ipEquals, wordMask } from '../packet/inet.js';
@@ -96,6 +97,8 @@ export class Ipvs {
   // =================================================================== configuration
 
   findService(k: ServiceKey): Service | undefined {
+    // Fwmark services are few and never looked up by packets: a scan, outside svcByKey.
+    if (k.fwmark !== undefined) return this.services.find((s) => s !== null && s.fwmark === k.fwmark && s.addr.af === k.af) ?? undefined;
     const p = k.proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
     const list = this.svcByKey.get(svcKey(k.addr.af, p, k.addr.w0, k.addr.w1, k.addr.w2, k.addr.w3, k.port));
     return list?.find((s) => s.proto === p && s.port === k.port && ipEquals(s.addr, k.addr));
@@ -103,28 +106,31 @@ export class Ipvs {
 
   service(k: ServiceKey): Service {
     const s = this.findService(k);
-    if (!s) throw new TsvsError('TSVS_ERR_NO_SERVICE', `No such service: ${k.proto.toUpperCase()} ${formatIpPort(k.addr, k.port)}`);
+    if (!s) throw new TsvsError('TSVS_ERR_NO_SERVICE', `No such service: ${serviceName(k)}`);
     return s;
   }
 
   addService(k: ServiceKey, o: ServiceOptions): Service {
-    if (this.findService(k)) throw new TsvsError('TSVS_ERR_SERVICE_EXISTS', `Service already exists: ${k.proto.toUpperCase()} ${formatIpPort(k.addr, k.port)}`);
-    if (k.port === 0 && o.persistent === undefined) {
+    if (this.findService(k)) throw new TsvsError('TSVS_ERR_SERVICE_EXISTS', `Service already exists: ${serviceName(k)}`);
+    if (k.fwmark === undefined && k.port === 0 && o.persistent === undefined) {
       throw new TsvsError('TSVS_ERR_INVALID_ARG', 'Zero port specified for non-persistent service');
     }
     const sched = createScheduler(o.scheduler);
     let id = this.services.indexOf(null);
     if (id < 0) id = this.services.length;
-    const s = new Service(id, k.proto, k.addr, k.port, o.scheduler, sched);
+    const s = new Service(id, k, o.scheduler, sched);
     this.applyServiceOptions(s, o);
     this.services[id] = s;
     this.stats.ensureSvc(id);
     this.stats.zeroSvc(id);
-    const key = svcKey(k.addr.af, s.proto, k.addr.w0, k.addr.w1, k.addr.w2, k.addr.w3, k.port);
-    const list = this.svcByKey.get(key);
-    if (list) list.push(s);
-    else this.svcByKey.set(key, [s]);
-    this.vipRefs.set(k.addr, (this.vipRefs.get(k.addr) ?? 0) + 1);
+    // Only address services enter the packet lookup and own a VIP; a fwmark service has neither.
+    if (s.fwmark === 0) {
+      const key = svcKey(s.addr.af, s.proto, s.addr.w0, s.addr.w1, s.addr.w2, s.addr.w3, s.port);
+      const list = this.svcByKey.get(key);
+      if (list) list.push(s);
+      else this.svcByKey.set(key, [s]);
+      this.vipRefs.set(s.addr, (this.vipRefs.get(s.addr) ?? 0) + 1);
+    }
     sched.update(s);
     return s;
   }
@@ -154,19 +160,21 @@ export class Ipvs {
     for (const d of [...s.dests]) this.unlinkDest(s, d);
     for (const la of [...s.laddrs]) this.releaseLaddr(la);
     s.laddrs = [];
-    const key = svcKey(s.addr.af, s.proto, s.addr.w0, s.addr.w1, s.addr.w2, s.addr.w3, s.port);
-    const list = this.svcByKey.get(key)!;
-    list.splice(list.indexOf(s), 1);
-    if (list.length === 0) this.svcByKey.delete(key);
-    const n = this.vipRefs.get(s.addr)! - 1;
-    if (n === 0) this.vipRefs.delete(s.addr);
-    else this.vipRefs.set(s.addr, n);
+    if (s.fwmark === 0) {
+      const key = svcKey(s.addr.af, s.proto, s.addr.w0, s.addr.w1, s.addr.w2, s.addr.w3, s.port);
+      const list = this.svcByKey.get(key)!;
+      list.splice(list.indexOf(s), 1);
+      if (list.length === 0) this.svcByKey.delete(key);
+      const n = this.vipRefs.get(s.addr)! - 1;
+      if (n === 0) this.vipRefs.delete(s.addr);
+      else this.vipRefs.set(s.addr, n);
+    }
     this.services[s.id] = null;
   }
 
   clear(): void {
     for (const s of this.services) {
-      if (s) this.deleteService({ proto: s.protoName, addr: s.addr, port: s.port });
+      if (s) this.deleteService(s.key);
     }
   }
 

@@ -1,8 +1,8 @@
-// A virtual service (VIP:port/proto): options, its dests in ipvsadm order, its FullNAT local
-// addresses, and its scheduler instance. Control-plane object read by the new-connection path.
+// A virtual service (VIP:port/proto, or a firewall mark): options, its dests in ipvsadm order, its
+// FullNAT local addresses, and its scheduler instance. Control-plane object read by the new-connection path.
 
-import type { L4Proto } from '../control/commands.js';
-import type { IpAddr } from '../packet/inet.js';
+import type { L4Proto, ServiceKey } from '../control/commands.js';
+import { type IpAddr, ip4, ip6 } from '../packet/inet.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../packet/proto.js';
 import type { Dest } from './dest.js';
 import type { LocalAddr } from './laddr.js';
@@ -13,6 +13,12 @@ export class Service implements SchedServiceView {
   readonly proto: number;
   readonly addr: IpAddr;
   readonly port: number;
+  /**
+   * The firewall mark of a -f service, else 0. A fwmark service has no address or port of its own:
+   * like ipvsadm's entry it holds TCP, the unspecified address of its family and port 0, and it is
+   * never in the packet lookup (tsvs frames carry no mark).
+   */
+  readonly fwmark: number;
   schedName: string;
   scheduler: Scheduler;
   /** Persistence timeout in ms; 0 = not persistent. */
@@ -37,17 +43,31 @@ export class Service implements SchedServiceView {
     return this.schedName === 'rr' || this.schedName === 'wrr';
   }
 
-  constructor(id: number, proto: L4Proto, addr: IpAddr, port: number, schedName: string, scheduler: Scheduler) {
+  constructor(id: number, k: ServiceKey, schedName: string, scheduler: Scheduler) {
     this.id = id;
-    this.proto = proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
-    this.addr = addr;
-    this.port = port;
+    if (k.fwmark !== undefined) {
+      this.proto = IPPROTO_TCP;
+      this.addr = k.af === 4 ? ip4(0) : ip6(0, 0, 0, 0);
+      this.port = 0;
+      this.fwmark = k.fwmark;
+    } else {
+      this.proto = k.proto === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
+      this.addr = k.addr;
+      this.port = k.port;
+      this.fwmark = 0;
+    }
     this.schedName = schedName;
     this.scheduler = scheduler;
-    this.netmaskPlen = addr.af === 4 ? 32 : 128;
+    this.netmaskPlen = this.addr.af === 4 ? 32 : 128;
   }
 
   get protoName(): L4Proto {
     return this.proto === IPPROTO_TCP ? 'tcp' : 'udp';
+  }
+
+  /** The key ipvsadm names this service by: -f MARK [-6], or -t|-u VIP:port. */
+  get key(): ServiceKey {
+    if (this.fwmark !== 0) return { fwmark: this.fwmark, af: this.addr.af };
+    return { proto: this.protoName, addr: this.addr, port: this.port };
   }
 }

@@ -8,7 +8,7 @@ import type { RxHandler, PortDriver } from '../drivers/driver.js';
 import { openWorkerDriver } from '../drivers/open.js';
 import { MAX_PORTS, NetCounters, PC_RX_MISSED, PORT_COUNTERS } from '../netif/counters.js';
 import { IpvsStats } from '../ipvs/stats.js';
-import { formatIpPort } from '../packet/inet.js';
+import { destKeyOf, serviceKeyText } from '../control/service-key.js';
 import { Engine } from './engine.js';
 import { answerQuery } from './query.js';
 import { ownedAddrs } from './owned.js';
@@ -74,8 +74,8 @@ function applyBatch(batch: ConfigBatch): void {
 
 function statsView(): StatsView {
   const ipvs = engine.ipvs;
-  const svcKeys = ipvs.services.map((s) => (s ? `${s.protoName} ${formatIpPort(s.addr, s.port)}` : null));
-  const destKeys = ipvs.dests.map((d) => (d ? `${d.svc.protoName} ${formatIpPort(d.svc.addr, d.svc.port)} -> ${formatIpPort(d.addr, d.port)}` : null));
+  const svcKeys = ipvs.services.map((s) => (s ? serviceKeyText(s.key) : null));
+  const destKeys = ipvs.dests.map((d) => (d ? destKeyOf(serviceKeyText(d.svc.key), d.addr, d.port) : null));
   return { svc: ipvs.stats.svc, dest: ipvs.stats.dest, svcKeys, destKeys };
 }
 

@@ -271,7 +271,6 @@ test('bad input: tunnel options follow ipvsadm\'s tunnel table', () => {
 });
 
 test('bad input: what ipvsadm/DPVS has and tsvs refuses says so', () => {
-  bad('-A -f 1 -s rr', /firewall-mark services .* not supported/);
   bad('-A --sctp-service 10.0.0.100:80', /SCTP services are not supported/);
   bad('-A -q 10.0.0.100:0', /ICMP services are not supported/);
   bad('-A -t 10.0.0.100:80 --pe sip', /persistence engines/);
@@ -284,5 +283,50 @@ test('bad input: what ipvsadm/DPVS has and tsvs refuses says so', () => {
   bad('-A -t 10.0.0.100:80 --proxy-protocol v2', /PROXY protocol/);
   bad('-L --cpu 1', /--cpu is not supported/);
   bad('-h', /not a configuration command/);
-  bad('-A -t 10.0.0.100:80 -6', /-6 only applies to fwmark services/);
+  bad('-A -t 10.0.0.100:80 -6', /-6 is for fwmark services \(-f MARK -6\)/);
+});
+
+test('-f: fwmark services (ipvsadm -f MARK [-6]) in every service command', () => {
+  const F1: ServiceKey = { fwmark: 1, af: 4 };
+  const F2v6: ServiceKey = { fwmark: 2, af: 6 };
+  // No port, no "Zero port for non-persistent service"; -6 makes it IPv6 (mask 128), wherever it stands.
+  assert.deepEqual(p('-A -f 1 -s wrr'), { kind: 'service-add', svc: F1, opts: { ...SVC_DEFAULTS, scheduler: 'wrr' } });
+  assert.deepEqual(p('-A -f 2 -6 -s rr'), { kind: 'service-add', svc: F2v6, opts: { ...SVC6_DEFAULTS, scheduler: 'rr' } });
+  same('-A -6 -f 2 -s rr', '-A --fwmark-service=2 --ipv6 -s rr');
+  assert.deepEqual(p('-A -f 4294967295 -p 60 -M 255.255.255.0 -o'),
+    { kind: 'service-add', svc: { fwmark: 4294967295, af: 4 }, opts: { ...SVC_DEFAULTS, persistent: 60, netmaskPlen: 24, ops: true } });
+  assert.deepEqual(p('-A -f 2 -6 -p -M 64'), { kind: 'service-add', svc: F2v6, opts: { ...SVC6_DEFAULTS, persistent: 360, netmaskPlen: 64 } });
+  assert.deepEqual(p('-E -f 1 -s rr'), { kind: 'service-edit', svc: F1, opts: { scheduler: 'rr' } });
+  assert.deepEqual(p('-D -f 2 -6'), { kind: 'service-del', svc: F2v6 });
+  // Real servers: the port written, else 0 (the kernel then keeps the client's destination port),
+  // also for DR and tunnel, which ipvsadm leaves alone on fwmark services.
+  assert.deepEqual(p('-a -f 1 -r 192.168.100.2 -g'),
+    { kind: 'dest-add', svc: F1, addr: ip('192.168.100.2'), port: 0, opts: DEST_DEFAULTS });
+  assert.deepEqual(p('-a -f 1 -r 192.168.100.2:8080 -m -w 3'),
+    { kind: 'dest-add', svc: F1, addr: ip('192.168.100.2'), port: 8080, opts: { ...DEST_DEFAULTS, method: 'nat', weight: 3 } });
+  assert.deepEqual(p('-a -f 1 -r 192.168.100.2:80 -g'),
+    { kind: 'dest-add', svc: F1, addr: ip('192.168.100.2'), port: 80, opts: DEST_DEFAULTS });
+  assert.deepEqual(p('-e -f 2 -6 -r [2001:db8::2]:80 -w 0'),
+    { kind: 'dest-edit', svc: F2v6, addr: ip('2001:db8::2'), port: 80, opts: { weight: 0 } });
+  assert.deepEqual(p('-d -f 2 -6 -r [2001:db8::2]'), { kind: 'dest-del', svc: F2v6, addr: ip('2001:db8::2'), port: 0 });
+  assert.deepEqual(p('-L -n -f 1'), { kind: 'list', svc: F1, opts: { ...LIST_NONE, numeric: true } });
+  assert.deepEqual(p('-Z -f 2 -6'), { kind: 'zero', svc: F2v6 });
+  assert.deepEqual(p('-P -f 1 -z 192.168.100.200 -F dpdk1'), { kind: 'laddr-add', svc: F1, addr: ip('192.168.100.200'), dev: 'dpdk1' });
+  assert.deepEqual(p('-G -f 1'), { kind: 'laddr-list', svc: F1 });
+});
+
+test('-f: bad marks, ports, mixing with -t/-u, -6 without -f, options a mark cannot take', () => {
+  bad('-A -f 0 -s rr', /invalid fwmark value '0' specified \(expected 1..4294967295\)/);
+  bad('-A -f 4294967296', /invalid fwmark value '4294967296' specified/);
+  bad('-A -f -1', /invalid fwmark value '-1' specified/);
+  bad('-A -f 1:80', /invalid fwmark value '1:80' specified/);
+  bad('-A -f 0x10', /invalid fwmark value '0x10' specified/);
+  bad('-A -f 1 -t 10.0.0.100:80', /multiple 'service-address' options specified/);
+  bad('-a -u 10.0.0.100:53 -f 1 -r 192.168.100.2', /multiple 'service-address' options specified/);
+  bad('-L -6', /-6 is for fwmark services/);
+  bad('-A -u [2001:db8::1]:53 -6', /-6 is for fwmark services/);
+  bad('-A -f 1 -6 -M 255.255.255.0', /illegal ipv6 netmask specified/);
+  bad('-A -f 1 -M 64', /illegal virtual server persistent mask specified/);
+  bad('-A -f 1 -s conhash --hash-target qid', /qid hash can only be set in udp service/);
+  bad('-a -f 1 -r [2001:db8::2]:80 -m', /Different address family is allowed only for tunneling and FullNAT servers/);
 });

@@ -259,8 +259,11 @@ describe('REST API by injection (2 workers, memory driver)', () => {
     assert.deepEqual(Object.keys(doc.paths['/api/v1/services/{proto}/{addr}/{port}']!).sort(), ['delete', 'get', 'patch']);
     const create = doc.paths['/api/v1/services']!.post!.requestBody!.content['application/json']!.schema;
     assert.deepEqual(Object.keys(create.properties).sort(), [
-      'addr', 'connTimeout', 'dests', 'expireQuiescent', 'hashTarget', 'laddrs', 'netmaskPlen', 'ops', 'persistent', 'port', 'proto', 'schedFlags', 'scheduler',
+      'addr', 'af', 'connTimeout', 'dests', 'expireQuiescent', 'fwmark', 'hashTarget', 'laddrs', 'netmaskPlen', 'ops', 'persistent', 'port', 'proto',
+      'schedFlags', 'scheduler',
     ]);
+    assert.deepEqual(Object.keys(doc.paths['/api/v1/services/fwm/{fwmark}/{family}']!).sort(), ['delete', 'get', 'patch']);
+    assert.deepEqual(Object.keys(doc.paths['/api/v1/services/fwm/{fwmark}/{family}/dests/{raddr}/{rport}']!).sort(), ['delete', 'patch']);
     for (const p of ['/api/v1/batch', '/api/v1/connections', '/api/v1/stats', '/api/v1/routes', '/api/v1/neighbours', '/api/v1/addresses', '/metrics']) {
       assert.ok(doc.paths[p], p);
     }

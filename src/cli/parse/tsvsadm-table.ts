@@ -39,6 +39,8 @@ const TABLE: ReadonlyArray<readonly [string | undefined, TsvsadmSpec]> = [
   ['G', command('get-laddr', 'get-laddr')],
   ['t', spec('tcp-service', 'required', 'service-address')],
   ['u', spec('udp-service', 'required', 'service-address')],
+  ['f', spec('fwmark-service', 'required', 'service-address')],
+  ['6', spec('ipv6', 'none')],
   ['s', spec('scheduler', 'required')],
   ['p', spec('persistent', 'optional')],
   ['M', spec('netmask', 'required')],
@@ -81,8 +83,6 @@ const BY_SHORT = new Map(TABLE.filter(([c]) => c !== undefined).map(([c, s]) => 
 
 /** Options ipvsadm or DPVS know and tsvs refuses, with the reason the operator sees. */
 const NOT_SUPPORTED: ReadonlyArray<readonly [string | undefined, string, string]> = [
-  ['f', 'fwmark-service', 'firewall-mark services (-f) are not supported by tsvs: use -t or -u'],
-  ['6', 'ipv6', '-6 only applies to fwmark services, which tsvs does not support; write IPv6 addresses in brackets'],
   ['q', 'icmp-service', 'ICMP services are not supported by tsvs: use -t or -u'],
   ['1', 'icmpv6-service', 'ICMPv6 services are not supported by tsvs: use -t or -u'],
   [undefined, 'sctp-service', 'SCTP services are not supported by tsvs: use -t or -u'],

@@ -39,10 +39,22 @@ class Given {
   }
 }
 
-function serviceKey(o: Given): ServiceKey {
-  const { addr, port } = parseHostPort(o.need('service-address'), 'virtual server');
-  return { proto: o.name('service-address') === 'tcp-service' ? 'tcp' : 'udp', addr, port: port ?? 0 };
+/** ipvsadm's parse_fwmark: a decimal integer 1..UINT_MAX. */
+function parseFwmark(s: string): number {
+  if (!/^\d{1,10}$/.test(s) || Number(s) < 1 || Number(s) > 0xffffffff) {
+    fail(`invalid fwmark value '${s}' specified (expected 1..4294967295)`);
+  }
+  return Number(s);
 }
+
+function serviceKey(o: Given): ServiceKey {
+  const name = o.name('service-address');
+  if (name === 'fwmark-service') return { fwmark: parseFwmark(o.need('service-address')), af: o.has('ipv6') ? 6 : 4 };
+  const { addr, port } = parseHostPort(o.need('service-address'), 'virtual server');
+  return { proto: name === 'tcp-service' ? 'tcp' : 'udp', addr, port: port ?? 0 };
+}
+
+const serviceAf = (k: ServiceKey): 4 | 6 => (k.fwmark !== undefined ? k.af : k.addr.af);
 
 function parseSchedFlags(s: string, scheduler: string | undefined): string[] {
   const out: string[] = [];
@@ -69,9 +81,10 @@ function givenServiceOptions(cmd: CmdName, svc: ServiceKey, o: Given): Mutable<S
     const v = o.value('persistent');
     out.persistent = v === undefined ? DEFAULT_PERSISTENT : parseTimeout(v, 1, MAX_TIMEOUT);
   }
-  if (o.has('netmask')) out.netmaskPlen = parseNetmask(o.need('netmask'), svc.addr.af);
+  if (o.has('netmask')) out.netmaskPlen = parseNetmask(o.need('netmask'), serviceAf(svc));
   if (o.has('ops')) {
-    if (svc.proto !== 'udp') fail('One-Packet Scheduling is only for UDP virtual services');
+    // ipvsadm allows it on fwmark services too: the mark may cover UDP.
+    if (svc.fwmark === undefined && svc.proto !== 'udp') fail('One-Packet Scheduling is only for UDP virtual services');
     out.ops = true;
   }
   // -A without -s schedules with wlc, so flags are checked against it; -E without -s keeps a
@@ -85,7 +98,7 @@ function givenServiceOptions(cmd: CmdName, svc: ServiceKey, o: Given): Mutable<S
   if (target !== undefined) {
     if (target !== 'sip' && target !== 'qid') fail(`hash target '${target}' not supported: expected sip or qid`);
     if (sched !== 'conhash') fail('hash target can only be set when schedule is conhash (-s conhash)');
-    if (target === 'qid' && svc.proto !== 'udp') fail('qid hash can only be set in udp service');
+    if (target === 'qid' && (svc.fwmark !== undefined || svc.proto !== 'udp')) fail('qid hash can only be set in udp service');
     out.hashTarget = target;
   } else if (sched === 'conhash') {
     out.hashTarget = 'sip'; // DPVS's default for conhash
@@ -150,9 +163,11 @@ function givenDest(cmd: CmdName, svc: ServiceKey, o: Given): DestParts {
   const written = o.name('forwarding-method');
   const method = written === undefined ? (cmd === 'add-server' ? 'dr' : undefined) : METHODS[written];
   // ipvsadm: a server without a port gets the service's; DR and tunnel servers always get it,
-  // since neither rewrites the destination port.
-  const port = method === 'dr' || method === 'tunnel' ? svc.port : (rs.port ?? svc.port);
-  if ((method === 'dr' || method === 'nat') && rs.addr.af !== svc.addr.af) {
+  // since neither rewrites the destination port. A fwmark service has no port: its servers keep
+  // the one written, else 0, which the kernel reads as "the client's destination port".
+  const port = svc.fwmark !== undefined ? (rs.port ?? 0)
+    : method === 'dr' || method === 'tunnel' ? svc.port : (rs.port ?? svc.port);
+  if ((method === 'dr' || method === 'nat') && rs.addr.af !== serviceAf(svc)) {
     fail('Different address family is allowed only for tunneling and FullNAT servers');
   }
   if (cmd === 'delete-server') return { addr: rs.addr, port, opts: {} };
@@ -201,11 +216,11 @@ function build(cmd: CmdName, o: Given, args: readonly string[]): Command {
     case 'delete-service': return { kind: 'service-del', svc };
     case 'add-service': {
       const g = givenServiceOptions(cmd, svc, o);
-      if (svc.port === 0 && g.persistent === undefined) {
+      if (svc.fwmark === undefined && svc.port === 0 && g.persistent === undefined) {
         fail('Zero port specified for non-persistent service (add -p, or give a port)');
       }
       // ipvsadm's defaults: wlc, and a full-length persistence mask (255.255.255.255, or 128).
-      const netmaskPlen = svc.addr.af === 4 ? 32 : 128;
+      const netmaskPlen = serviceAf(svc) === 4 ? 32 : 128;
       const opts: ServiceOptions = { scheduler: 'wlc', ops: false, schedFlags: [], expireQuiescent: false, netmaskPlen, ...g };
       return { kind: 'service-add', svc, opts };
     }
@@ -246,7 +261,11 @@ export function parseTsvsadm(argv: readonly string[]): Command {
   }, (w) => args.push(w));
   const cmd = st.cmd;
   if (cmd === undefined) fail(`no command given (unexpected argument '${args[0]}'): e.g. tsvsadm -A -t VIP:PORT -s rr`);
-  checkOptions(cmd, [...given.hits.keys()]);
+  // -6 is not in ipvsadm's option table: it only qualifies -f (ipvsadm: "-6 used before -f").
+  if (given.has('ipv6') && given.name('service-address') !== 'fwmark-service') {
+    fail('-6 is for fwmark services (-f MARK -6); an IPv6 -t/-u service is written with its IPv6 address in brackets');
+  }
+  checkOptions(cmd, [...given.hits.keys()].filter((g) => g !== 'ipv6'));
   const extra = args[cmd === 'set' ? 3 : 0];
   if (extra !== undefined) fail(`unexpected argument ${extra}`);
   return prune(build(cmd, given, args));

@@ -9,9 +9,12 @@ import { DROP_REASON_COUNT, DROP_REASON_NAMES } from '../../packet/drop-reason.j
 import { formatIp, formatMac } from '../../packet/inet.js';
 import { WS_BURSTS, WS_CONNS, WS_SCALARS, WS_TOA_NO_ROOM, WS_TX_RING_DROPS } from '../../worker/shared.js';
 
+/** A fwmark service has `fwmark` and `af` where an address service has `proto`, `addr` and `port`. */
 export function serviceJson(s: ServiceView) {
+  const { key, proto, addr, port, fwmark, ...rest } = s;
+  const id = fwmark !== undefined ? { fwmark, af: addr.af } : { proto, addr: formatIp(addr), port };
   return {
-    ...s, addr: formatIp(s.addr),
+    key, ...id, ...rest,
     dests: s.dests.map((d) => ({ ...d, addr: formatIp(d.addr) })),
     laddrs: s.laddrs.map((l) => ({ ...l, addr: formatIp(l.addr) })),
   };

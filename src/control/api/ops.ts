@@ -23,20 +23,32 @@ export interface ApiOp {
   readonly words: readonly string[];
 }
 
-export interface ServiceId {
-  readonly proto: 'tcp' | 'udp';
-  readonly addr: string;
-  readonly port: number;
+/** A service as the API names it: proto, addr and port, or a firewall mark and its family. */
+export type ServiceId =
+  | { readonly proto: 'tcp' | 'udp'; readonly addr: string; readonly port: number; readonly fwmark?: undefined }
+  | { readonly fwmark: number; readonly af: 4 | 6 };
+
+/** The identity fields of a request body: one of the two forms of ServiceId, checked. */
+export interface ServiceIdJson {
+  readonly proto?: 'tcp' | 'udp';
+  readonly addr?: string;
+  readonly port?: number;
+  readonly fwmark?: number;
+  readonly af?: 4 | 6;
 }
 
 /** ipvsadm's host:port, with IPv6 in brackets. */
 export const hostPort = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
 
-export const serviceArgs = (s: ServiceId): string[] => [s.proto === 'tcp' ? '-t' : '-u', hostPort(s.addr, s.port)];
+export const serviceArgs = (s: ServiceId): string[] => (s.fwmark !== undefined
+  ? ['-f', String(s.fwmark), ...(s.af === 6 ? ['-6'] : [])]
+  : [s.proto === 'tcp' ? '-t' : '-u', hostPort(s.addr, s.port)]);
+
+export const serviceAf = (s: ServiceId): 4 | 6 => (s.fwmark !== undefined ? s.af : s.addr.includes(':') ? 6 : 4);
 
 /** A prefix length as ipvsadm -M wants it: dotted for IPv4, the number for IPv6. */
-function netmaskArg(addr: string, plen: number): string {
-  if (addr.includes(':')) return String(plen);
+function netmaskArg(af: 4 | 6, plen: number): string {
+  if (af === 6) return String(plen);
   if (plen > 32) throw new ApiError(400, `netmaskPlen: must be 1..32 for an IPv4 service`);
   const m = plen === 0 ? 0 : (0xffffffff << (32 - plen)) >>> 0;
   return [24, 16, 8, 0].map((s) => (m >>> s) & 0xff).join('.');
@@ -53,11 +65,11 @@ export interface ServiceOptionsJson {
   readonly expireQuiescent?: boolean;
 }
 
-export function serviceOptionArgs(addr: string, o: ServiceOptionsJson): string[] {
+export function serviceOptionArgs(af: 4 | 6, o: ServiceOptionsJson): string[] {
   const w: string[] = [];
   if (o.scheduler !== undefined) w.push('-s', o.scheduler);
   if (o.persistent !== undefined) w.push(`--persistent=${o.persistent}`);
-  if (o.netmaskPlen !== undefined) w.push('-M', netmaskArg(addr, o.netmaskPlen));
+  if (o.netmaskPlen !== undefined) w.push('-M', netmaskArg(af, o.netmaskPlen));
   if (o.schedFlags !== undefined && o.schedFlags.length > 0) w.push('--sched-flags', o.schedFlags.join(','));
   if (o.connTimeout !== undefined) w.push('--conn-timeout', String(o.connTimeout));
   if (o.hashTarget !== undefined) w.push('--hash-target', o.hashTarget);

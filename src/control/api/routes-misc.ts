@@ -8,8 +8,8 @@ import { ScriptError, TsvsError } from '../../errors.js';
 import { TCP_S_ESTABLISHED, TCP_S_FIN_WAIT, UDP_S_NORMAL } from '../../ipvs/proto.js';
 import { ApiError, statusOf } from './errors.js';
 import { linksJson, workerJson } from './json.js';
-import { type ServiceId, applyOps, serviceArgs } from './ops.js';
-import { canonicalIp } from './routes-ipvs.js';
+import { type ServiceIdJson, applyOps, serviceArgs } from './ops.js';
+import { bodyServiceId } from './routes-ipvs.js';
 import { batchBody, connQuery, settingBody, timeoutsBody, zeroBody } from './schemas.js';
 
 const MAX_PAGE = 10000;
@@ -51,11 +51,11 @@ export function miscRoutes(app: FastifyInstance, daemon: Daemon): void {
     };
   });
 
-  app.post<{ Body: { service?: ServiceId } }>('/api/v1/stats/zero', {
+  app.post<{ Body: { service?: ServiceIdJson } }>('/api/v1/stats/zero', {
     schema: { tags: ['stats'], summary: 'Zero the IPVS counters of one service or all (tsvsadm -Z)', body: zeroBody },
   }, async (req, reply) => {
     const s = req.body.service;
-    await applyOps(daemon, [{ path: '', words: ['tsvsadm', '-Z', ...(s ? serviceArgs({ ...s, addr: canonicalIp(s.addr, 'service.addr') }) : [])] }]);
+    await applyOps(daemon, [{ path: '', words: ['tsvsadm', '-Z', ...(s ? serviceArgs(bodyServiceId(s, 'service')) : [])] }]);
     return reply.code(204).send();
   });
 

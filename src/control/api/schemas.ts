@@ -45,16 +45,23 @@ export const destBody = closed({ addr: ADDR, port: { ...PORT, description: 'real
 export const destPatch = closed(DEST_OPTIONS);
 export const laddrBody = closed({ addr: ADDR, dev: DEV }, ['addr', 'dev']);
 
-export const serviceBody = closed({
+/** A service's identity in a body: proto, addr and port, or fwmark (and af); the route checks which. */
+const SERVICE_ID = {
   proto: { type: 'string', enum: ['tcp', 'udp'] },
   addr: { ...ADDR, description: 'virtual IP' },
   port: { ...PORT, description: 'virtual port; 0 only for a persistent service' },
+  fwmark: uint(0xffffffff, 'firewall mark of a fwmark service (ipvsadm -f), instead of proto, addr and port; matches no traffic', 1),
+  af: { type: 'integer', enum: [4, 6], description: 'family of a fwmark service (ipvsadm -6); default 4' },
+} as const;
+
+export const serviceBody = closed({
+  ...SERVICE_ID,
   ...SERVICE_OPTIONS,
   ops: { type: 'boolean', description: 'one-packet scheduling, UDP only (ipvsadm -o)' },
   expireQuiescent: { type: 'boolean', description: 'DPVS --expire-quiescent' },
   dests: { type: 'array', items: destBody, description: 'real servers added with the service, in the same atomic change' },
   laddrs: { type: 'array', items: laddrBody, description: 'FullNAT local addresses added with the service' },
-}, ['proto', 'addr', 'port']);
+});
 export const servicePatch = closed(SERVICE_OPTIONS);
 
 export const linkBody = closed({ name: DEV, mac: MAC, mtu: uint(65535, 'MTU; default 1500', 68) }, ['name', 'mac']);
@@ -95,7 +102,7 @@ export const batchBody = {
 } as const;
 
 export const zeroBody = closed({
-  service: closed({ proto: { type: 'string', enum: ['tcp', 'udp'] }, addr: ADDR, port: PORT }, ['proto', 'addr', 'port']),
+  service: closed(SERVICE_ID),
 });
 
 // ---- path parameters and query strings (strings on the wire) ----
@@ -104,8 +111,15 @@ export const zeroBody = closed({
 const DIGITS = (max: number, description: string) => ({ type: 'string', pattern: `^[0-9]{1,${max}}$`, description }) as const;
 
 export const serviceParams = closed({ proto: { type: 'string', enum: ['tcp', 'udp'] }, addr: ADDR, port: DIGITS(5, 'an integer 0..65535') }, ['proto', 'addr', 'port']);
-export const destParams = closed({ ...serviceParams.properties, raddr: ADDR, rport: DIGITS(5, 'an integer 0..65535') }, ['proto', 'addr', 'port', 'raddr', 'rport']);
-export const laddrParams = closed({ ...serviceParams.properties, laddr: ADDR }, ['proto', 'addr', 'port', 'laddr']);
+/** /services/fwm/MARK/ipv4|ipv6: a fwmark service (its key is `fwm MARK` or `fwm MARK ipv6`). */
+export const fwmParams = closed({ fwmark: DIGITS(10, 'an integer 1..4294967295'), family: { type: 'string', enum: ['ipv4', 'ipv6'] } }, ['fwmark', 'family']);
+const withService = <P extends Record<string, unknown>>(svc: { properties: object; required?: readonly string[] }, props: P, req: readonly string[]) =>
+  ({ type: 'object', additionalProperties: false, properties: { ...svc.properties, ...props }, required: [...(svc.required ?? []), ...req] }) as const;
+const DEST_ID = { raddr: ADDR, rport: DIGITS(5, 'an integer 0..65535') };
+export const destParams = withService(serviceParams, DEST_ID, ['raddr', 'rport']);
+export const laddrParams = withService(serviceParams, { laddr: ADDR }, ['laddr']);
+export const fwmDestParams = withService(fwmParams, DEST_ID, ['raddr', 'rport']);
+export const fwmLaddrParams = withService(fwmParams, { laddr: ADDR }, ['laddr']);
 export const nameParams = closed({ name: DEV }, ['name']);
 export const addrParams = closed({ addr: ADDR }, ['addr']);
 export const routeParams = closed({ prefix: ADDR, plen: DIGITS(3, 'an integer 0..128') }, ['prefix', 'plen']);

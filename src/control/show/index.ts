@@ -2,13 +2,13 @@
 // ipvsadm's, DPVS's and dpip's formats, from the daemon's views. Never changes any state.
 
 import type { Command, ServiceKey } from '../commands.js';
+import { serviceKeyText, serviceName } from '../service-key.js';
 import type { ServiceView } from '../views.js';
 import type { Totals } from '../workers.js';
 import type { ConnRow, NeighRow } from '../../worker/query.js';
 import type { Engine } from '../../worker/engine.js';
 import { TsvsError } from '../../errors.js';
 import { TCP_S_ESTABLISHED, TCP_S_FIN_WAIT, UDP_S_NORMAL } from '../../ipvs/proto.js';
-import { formatIpPort, ipEquals } from '../../packet/inet.js';
 import { configScript } from './config-save.js';
 import { addrShow } from './dpip-addr.js';
 import { cpuShow, isCpuName, linkShow } from './dpip-link.js';
@@ -42,8 +42,9 @@ export function isReadOnly(cmd: Command): boolean {
 }
 
 function oneService(svcs: readonly ServiceView[], k: ServiceKey): ServiceView {
-  const s = svcs.find((x) => x.proto === k.proto && x.port === k.port && ipEquals(x.addr, k.addr));
-  if (!s) throw new TsvsError('TSVS_ERR_NO_SERVICE', `No such service: ${k.proto.toUpperCase()} ${formatIpPort(k.addr, k.port)}`);
+  const key = serviceKeyText(k);
+  const s = svcs.find((x) => x.key === key);
+  if (!s) throw new TsvsError('TSVS_ERR_NO_SERVICE', `No such service: ${serviceName(k)}`);
   return s;
 }
 

@@ -75,9 +75,11 @@ async function serviceEntry(s: ServiceView, o: ListOptions, names: Names): Promi
     names.addrPort(formatIp(s.addr), s.port, s.proto),
     ...s.dests.map((d) => names.addrPort(formatIp(d.addr), d.port, s.proto)),
   ]);
-  // ipvsadm cuts IPv4 names to its buffer widths (33 and 28) so the columns hold.
+  // ipvsadm cuts IPv4 names to its buffer widths (33 and 28) so the columns hold; a fwmark
+  // service is named by its mark (FWM  1, FWM  1 IPv6) and never cut.
   let svcName = `${s.proto.toUpperCase()}  ${vname}`;
-  if (v4) svcName = svcName.slice(0, 33);
+  if (s.fwmark !== undefined) svcName = v4 ? `FWM  ${s.fwmark}` : `FWM  ${s.fwmark} IPv6`;
+  else if (v4) svcName = svcName.slice(0, 33);
   let out: string;
   if (o.stats) out = left(svcName, 33) + five(s.stats, o.exact);
   else if (o.rate) out = left(svcName, 33) + five(s.rate, o.exact);

@@ -43,7 +43,8 @@ function destRule(d: DestView, svc: string): string {
 export function saveRules(svcs: readonly ServiceView[]): string {
   const out: string[] = [];
   for (const s of sortedServices(svcs, false)) {
-    const svc = `${s.proto === 'tcp' ? '-t' : '-u'} ${formatIpPort(s.addr, s.port)}`;
+    const svc = s.fwmark !== undefined ? `-f ${s.fwmark}${s.addr.af === 6 ? ' -6' : ''}`
+      : `${s.proto === 'tcp' ? '-t' : '-u'} ${formatIpPort(s.addr, s.port)}`;
     out.push(serviceRule(s, svc));
     for (const d of s.dests) out.push(destRule(d, svc));
     for (const l of s.laddrs) out.push(`-P ${svc} -z ${formatIp(l.addr)} -F ${l.dev}`);

@@ -1,5 +1,5 @@
-// ipvsadm's listing order (libipvs ipvs_cmp_services / ipvs_cmp_dests): services by family,
-// protocol, address, port; real servers by address, port. Compares unsigned, never overflows.
+// ipvsadm's listing order (libipvs ipvs_cmp_services / ipvs_cmp_dests): services by fwmark,
+// family, protocol, address, port; real servers by address, port.
 
 import type { IpAddr } from '../../packet/inet.js';
 import type { DestView, ServiceView } from '../views.js';
@@ -16,8 +16,16 @@ export function cmpAddr(a: IpAddr, b: IpAddr): number {
   return 0;
 }
 
+/**
+ * libipvs's first key, `int r = s1->fwmark - s2->fwmark` on unsigned marks: address services (mark
+ * 0) come before fwmark services, which go by mark; the difference wraps to int32 as in C.
+ */
+function cmpFwmark(a: ServiceView, b: ServiceView): number {
+  return ((a.fwmark ?? 0) - (b.fwmark ?? 0)) | 0;
+}
+
 export function cmpServices(a: ServiceView, b: ServiceView): number {
-  return a.addr.af - b.addr.af || PROTO_NUM[a.proto] - PROTO_NUM[b.proto] || cmpAddr(a.addr, b.addr) || a.port - b.port;
+  return cmpFwmark(a, b) || a.addr.af - b.addr.af || PROTO_NUM[a.proto] - PROTO_NUM[b.proto] || cmpAddr(a.addr, b.addr) || a.port - b.port;
 }
 
 export function cmpDests(a: DestView, b: DestView): number {
