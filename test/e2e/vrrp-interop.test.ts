@@ -60,7 +60,7 @@ function assertGap(what: string, gap: number, bound: number): void {
   assert.ok(gap >= bound - EARLY_S && gap <= bound + LATE_S, `${what}: ${gap.toFixed(4)} s, expected ${bound.toFixed(4)} s (-${EARLY_S}/+${LATE_S})`);
 }
 
-const conf = (o: { iface: string; prio: number; pass: string; notify: string; tsvs: boolean }): string => `
+const conf = (o: { iface: string; prio: number; pass: string; notify: string; tsvs: boolean; unicast?: { src: string; peer: string } }): string => `
 global_defs {
   vrrp_garp_master_delay 1
   vrrp_garp_master_repeat 2
@@ -80,6 +80,7 @@ vrrp_instance VI_1 {
     ${VIP}/32
   }
   notify "${o.notify}"
+  ${o.unicast ? `unicast_src_ip ${o.unicast.src}\n  unicast_peer {\n    ${o.unicast.peer}\n  }` : ''}
 }
 `;
 
@@ -100,8 +101,12 @@ describe('VRRP interop with Debian keepalived 2.2.7', { skip, timeout: 240_000 }
   let tsNotify: string;
   let ka: Proc;
   let ours: Proc;
-  const kaConf = (prio: number, pass = 'secret1'): string => conf({ iface: lab.ifs.ka, prio, pass, notify: `${lab.notifyScript} ${kaNotify}`, tsvs: false });
-  const tsConf = (prio: number, pass = 'secret1'): string => conf({ iface: 'dpdk0.kni', prio, pass, notify: `${lab.notifyScript} ${tsNotify}`, tsvs: true });
+  const kaConf = (prio: number, pass = 'secret1', unicast = false): string => conf({
+    iface: lab.ifs.ka, prio, pass, notify: `${lab.notifyScript} ${kaNotify}`, tsvs: false, ...(unicast ? { unicast: { src: KA_ADDR, peer: TS_ADDR } } : {}),
+  });
+  const tsConf = (prio: number, pass = 'secret1', unicast = false): string => conf({
+    iface: 'dpdk0.kni', prio, pass, notify: `${lab.notifyScript} ${tsNotify}`, tsvs: true, ...(unicast ? { unicast: { src: TS_ADDR, peer: KA_ADDR } } : {}),
+  });
   const daemonHasVip = (): boolean => lab.ctl('tsip addr show').includes(VIP);
   /** SIGKILL keepalived's VRRP child (it would send priority 0 on its parent's death) and the parent. */
   const killKeepalived = async (name = 'ka'): Promise<void> => {
@@ -266,6 +271,30 @@ describe('VRRP interop with Debian keepalived 2.2.7', { skip, timeout: 240_000 }
       const r = JSON.parse(l) as { instance: string; from: string; message: string };
       assert.deepEqual([r.instance, r.from, r.message], ['VI_1', KA_ADDR, '(VI_1) received an invalid passwd!']);
     }
+    await lab.kill(ours, 'SIGTERM');
+    await lab.kill(ka, 'SIGTERM');
+  });
+
+  test('unicast_peer both ways: keepalived stays backup while we advertise to it, we discard its lower priority adverts and preempt', async () => {
+    // The daemon's takeover makes the ts kernel deaf to ARP on its port (arp_ignore 8), where
+    // DPVS's kni would answer: keepalived gets the ts address's MAC as a static neighbour.
+    lab.sh(lab.ns.ka, 'ip', 'neigh', 'replace', TS_ADDR, 'lladdr', lab.mac.ts, 'dev', lab.ifs.ka, 'nud', 'permanent');
+    ours = lab.startOurs(tsConf(100, 'secret1', true));
+    await lab.waitFor(ours, '"message":"(VI_1) Entering MASTER STATE"', 10_000);
+    ka = lab.startKeepalived(kaConf(80, 'secret1', true), 'ka5');
+    await lab.waitFor(ka, '(VI_1) Entering BACKUP STATE (init)', 10_000);
+    // Longer than keepalived's Master_Down_Interval (3.69 s): it hears our unicast adverts.
+    await sleep(5000);
+    assert.ok(!ka.out.includes('Entering MASTER STATE'), ka.out);
+    assert.ok(!/Expected (un|mult)icast/.test(ka.out), ka.out);
+    const kaFrom = ka.out.length;
+    await lab.kill(ours, 'SIGKILL');
+    await lab.waitFor(ka, '(VI_1) Entering MASTER STATE', 10_000, kaFrom);
+    ours = lab.startOurs(tsConf(100, 'secret1', true));
+    await lab.waitFor(ours, `"message":"(VI_1) received lower priority (80) advert from ${KA_ADDR} - discarding"`, 10_000);
+    await lab.waitFor(ours, '"message":"(VI_1) Entering MASTER STATE"', 10_000);
+    await lab.waitFor(ka, `(VI_1) Master received advert from ${TS_ADDR} with higher priority 100, ours 80`, 5000, kaFrom);
+    assert.ok(!ours.out.includes('vrrp_advert_rejected'), ours.out);
     await lab.kill(ours, 'SIGTERM');
     await lab.kill(ka, 'SIGTERM');
   });
