@@ -12,7 +12,8 @@ export interface KeepalivedTarget {
 
 const METHOD_FLAG = { dr: '-g', tunnel: '-i', nat: '-m', fnat: '-b' } as const;
 
-function svcArg(s: { proto: string; addr: IpAddr; port: number }): string {
+function svcArg(s: { fwmark?: number; proto: string; addr: IpAddr; port: number }): string {
+  if (s.fwmark !== undefined) return `-f ${s.fwmark}${s.addr.af === 6 ? ' -6' : ''}`;
   return `${s.proto === 'udp' ? '-u' : '-t'} ${formatIpPort(s.addr, s.port)}`;
 }
 
@@ -55,6 +56,7 @@ const laddrLine = (op: 'add' | 'del', s: DesiredService, l: { addr: IpAddr; dev:
 const vipLine = (op: 'add' | 'del', v: DesiredVip): string => `tsip addr ${op} ${formatIp(v.addr)}/${v.plen} dev ${v.dev}`;
 
 function sameService(a: DesiredService, b: DesiredService): boolean {
+  if (a.fwmark !== undefined || b.fwmark !== undefined) return a.fwmark === b.fwmark && a.addr.af === b.addr.af;
   return a.proto === b.proto && a.port === b.port && ipEquals(a.addr, b.addr);
 }
 const sameDest = (a: DesiredDest, b: DesiredDest): boolean => a.port === b.port && ipEquals(a.addr, b.addr);

@@ -6,7 +6,7 @@
 // MASTER, and nothing on BACKUP/FAULT.
 
 import type { DestOptions, FwdMethod, L4Proto, ServiceOptions } from '../control/commands.js';
-import { type IpAddr, formatIp } from '../packet/inet.js';
+import { type IpAddr, formatIp, ip4, ip6 } from '../packet/inet.js';
 import type { KeepalivedConfig, LvsMethod, RealServer, VirtualServer, VirtualServerKey } from './model.js';
 
 export type VrrpState = 'MASTER' | 'BACKUP' | 'FAULT';
@@ -35,6 +35,8 @@ export interface DesiredDest extends Pick<DestOptions, 'method' | 'weight' | 'uT
 export type DesiredServiceOptions = ServiceOptions;
 
 export interface DesiredService {
+  /** A fwmark service (`tsvsadm -f MARK`, with `-6` when addr is IPv6); addr/port are then ::/0. */
+  readonly fwmark?: number;
   readonly proto: L4Proto;
   readonly addr: IpAddr;
   readonly port: number;
@@ -110,14 +112,21 @@ export function nextQuorumUp(vs: VirtualServer, prevUp: boolean | undefined, wei
   return weight >= vs.quorum + vs.hysteresis;
 }
 
-/** The services a virtual_server stands for: one, or one per address of its group. */
-function serviceAddrs(config: KeepalivedConfig, vs: VirtualServer): { addr: IpAddr; port: number }[] {
+/** A fwmark service's family: ip_family, else its real servers' (keepalived infers it so), else IPv4. */
+function fwmarkFamily(vs: VirtualServer): 4 | 6 {
+  return vs.ipFamily ?? vs.realServers[0]?.addr.af ?? 4;
+}
+
+/** The services a virtual_server stands for: one, or one per entry (address or mark) of its group. */
+function serviceAddrs(config: KeepalivedConfig, vs: VirtualServer): { addr: IpAddr; port: number; fwmark?: number }[] {
+  const any = fwmarkFamily(vs) === 6 ? ip6(0, 0, 0, 0) : ip4(0);
   if (vs.key.kind === 'ip') return [{ addr: vs.key.addr, port: vs.key.port }];
   if (vs.key.kind === 'group') {
     const name = vs.key.name;
-    return [...(config.virtualServerGroups.find((g) => g.name === name)?.addrs ?? [])];
+    const g = config.virtualServerGroups.find((x) => x.name === name);
+    return [...(g?.addrs ?? []), ...(g?.fwmarks ?? []).map((fwmark) => ({ addr: any, port: 0, fwmark }))];
   }
-  return []; // fwmark: refused by the parser's cross-checks
+  return [{ addr: any, port: 0, fwmark: vs.key.mark }];
 }
 
 function serviceOptions(vs: VirtualServer): DesiredServiceOptions {
@@ -163,8 +172,9 @@ export function desiredState(config: KeepalivedConfig, health: HealthState, vrrp
   for (const vs of config.virtualServers) {
     const up = health.quorumUp.get(vsId(vs)) ?? nextQuorumUp(vs, undefined, liveWeight(vs, health));
     const group = vs.method === 'FNAT' && vs.laddrGroupName !== undefined ? config.localAddressGroups.find((g) => g.name === vs.laddrGroupName) : undefined;
-    for (const { addr, port } of serviceAddrs(config, vs)) {
+    for (const { addr, port, fwmark } of serviceAddrs(config, vs)) {
       services.push({
+        ...(fwmark === undefined ? {} : { fwmark }),
         proto: vs.protocol === 'UDP' ? 'udp' : 'tcp', addr, port, opts: serviceOptions(vs),
         dests: dests(vs, port, health, up),
         // A LIP of the other family cannot serve this VIP (FullNAT 6-to-4 needs LIPs of the RS family).

@@ -145,6 +145,8 @@ export interface VirtualServer extends CheckTiming {
   /** lb_kind / lvs_method; keepalived's default NAT. */
   readonly method: LvsMethod;
   readonly protocol: 'TCP' | 'UDP' | 'SCTP';
+  /** ip_family inet|inet6: the family of a fwmark service (else taken from its real servers). */
+  readonly ipFamily?: 4 | 6;
   readonly persistenceTimeout?: number;
   /** persistence_granularity as a prefix length. */
   readonly persistenceGranularity?: number;

@@ -181,11 +181,17 @@ export function parseVirtualServer(d: Diagnostics, n: BraceNode): VirtualServer 
       else if (v !== undefined) d.error(s, `hash_target: '${v}' is not sip or qid`);
     },
     real_server: (s) => { const rs = parseRealServer(d, s); if (rs) realServers.push(rs); },
+    ip_family: (s) => {
+      const v = s.words[1];
+      if (v === 'inet') vs.ipFamily = 4;
+      else if (v === 'inet6') vs.ipFamily = 6;
+      else d.error(s, `ip_family: '${v ?? ''}' is not inet or inet6`);
+    },
     syn_proxy: (s) => d.warn(s, 'syn_proxy is not supported by tsvs: ignored'),
     proxy_protocol: (s) => d.warn(s, 'proxy_protocol is not supported by tsvs: ignored'),
     daddr_group_name: (s) => d.warn(s, 'daddr_group_name (deny lists) is not supported by tsvs: ignored'),
     waddr_group_name: (s) => d.warn(s, 'waddr_group_name (allow lists) is not supported by tsvs: ignored'),
-  }, ['smtp_alert', 'ip_family', 'hashed', 'persistence_engine', 'bps', 'limit_proportion', 'weight', 'vip_bind_dev', 'quic']);
+  }, ['smtp_alert', 'hashed', 'persistence_engine', 'bps', 'limit_proportion', 'weight', 'vip_bind_dev', 'quic']);
   if (!key) return undefined;
   vs.schedFlags = schedFlags;
   vs.realServers = realServers;

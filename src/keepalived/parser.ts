@@ -125,9 +125,9 @@ function crossCheck(d: Diagnostics, c: KeepalivedConfig): void {
     if (vs.key.kind === 'group') {
       const g = vsGroups.get(vs.key.name);
       if (!g) d.error(vs.where, `virtual_server group ${vs.key.name}: no virtual_server_group with that name`);
-      else if (g.fwmarks.length) d.error(g.where, `virtual_server_group ${g.name}: fwmark entries are not supported by tsvs (tsvsadm has no fwmark services)`);
     }
-    if (vs.key.kind === 'fwmark') d.error(vs.where, 'virtual_server fwmark is not supported by tsvs (tsvsadm has no fwmark services)');
+    const fwm = vs.key.kind === 'fwmark' || (vs.key.kind === 'group' && (vsGroups.get(vs.key.name)?.fwmarks.length ?? 0) > 0);
+    if (fwm) d.warn(vs.where, 'fwmark services match no traffic in tsvs (its frames carry no firewall mark, as in DPVS): configured, listed and saved only');
     if (vs.protocol === 'SCTP') d.error(vs.where, 'protocol SCTP is not supported by tsvs (TCP and UDP only)');
     if (vs.laddrGroupName !== undefined && !laddrGroups.has(vs.laddrGroupName)) {
       d.error(vs.where, `laddr_group_name ${vs.laddrGroupName}: no local_address_group with that name`);

@@ -88,7 +88,7 @@ const CASES: [string, string, string[]][] = [
   ['sync group names a missing instance', 'vrrp_sync_group G {\n group {\n  VI_9\n }\n}\n', ["k.conf:1: error: vrrp_sync_group G: no vrrp_instance named 'VI_9'"]],
   ['virtual_server forms', 'virtual_server 10.0.0.1 {\n}\nvirtual_server fwmark 7 {\n}\nvirtual_server group nope {\n}\n', [
     "k.conf:1: error: virtual_server takes 'IP PORT', 'group NAME' or 'fwmark N'",
-    'k.conf:3: error: virtual_server fwmark is not supported by tsvs (tsvsadm has no fwmark services)',
+    'k.conf:3: warning: fwmark services match no traffic in tsvs (its frames carry no firewall mark, as in DPVS): configured, listed and saved only',
     'k.conf:5: error: virtual_server group nope: no virtual_server_group with that name',
   ]],
   ['virtual_server options', [

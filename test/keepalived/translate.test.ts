@@ -191,3 +191,27 @@ test('IPv6 virtual servers, group ranges and DPVS options render as tsvsadm acce
     'tsvsadm -a -t [2001:db8::2]:443 -r [2001:db8:2::5]:8443 -b -w 1',
   ]);
 });
+
+test('fwmark virtual servers (direct and in a group) become tsvsadm -f services, -6 for IPv6; edits keep them', () => {
+  const text = (weight: number): string => [
+    'virtual_server_group FW {', ' fwmark 7', '}',
+    'virtual_server fwmark 1 {', ' lb_algo rr', ' lb_kind DR', ' persistence_timeout 300',
+    ` real_server 192.168.100.2 80 {`, `  weight ${weight}`, ' }', ' real_server 192.168.100.3 {', ' }', '}',
+    'virtual_server fwmark 2 {', ' ip_family inet6', ' lb_algo wrr', ' lb_kind NAT', ' real_server 2001:db8::5 80 {', ' }', '}',
+    'virtual_server group FW {', ' lb_algo sh', ' real_server 10.1.0.9 8080 {', ' }', '}',
+  ].join('\n');
+  const c = parse(text(3));
+  const before = desiredState(c, initialHealth(c), new Map());
+  assert.deepEqual(checked(fullBatch(before)), [
+    'tsvsadm -A -f 1 -s rr -p 300',
+    'tsvsadm -a -f 1 -r 192.168.100.2:80 -g -w 3',
+    // No port on the real server: 0, the client's destination port is kept (ipvsadm's fwmark rule).
+    'tsvsadm -a -f 1 -r 192.168.100.3:0 -g -w 1',
+    'tsvsadm -A -f 2 -6 -s wrr',
+    'tsvsadm -a -f 2 -6 -r [2001:db8::5]:80 -m -w 1',
+    'tsvsadm -A -f 7 -s sh',
+    'tsvsadm -a -f 7 -r 10.1.0.9:8080 -m -w 1',
+  ]);
+  const c2 = parse(text(5));
+  assert.deepEqual(checked(diffBatch(before, desiredState(c2, initialHealth(c2), new Map()))), ['tsvsadm -e -f 1 -r 192.168.100.2:80 -w 5']);
+});
