@@ -4,7 +4,8 @@
 # curl, ping and wrk for the end-to-end tests' real servers and client, socat and nftables for
 # the kernel ipvs selftest's check and the tunnel servers, prometheus to scrape the daemon's
 # /metrics: the test runs the binary itself, the package's system service is never started,
-# openssl for a test certificate, trafgen (netsniff-ng) for the end-to-end bench's smoke test).
+# openssl for a test certificate, trafgen (netsniff-ng) for the end-to-end bench's smoke test,
+# keepalived as the VRRP interop peer: the tests run the binary by PID, its service never starts).
 # Runs as the `pretest` step; does nothing when everything is already present.
 set -euo pipefail
 need=()
@@ -21,6 +22,7 @@ command -v socat >/dev/null 2>&1 || need+=(socat)
 # servers drop the outer IPIP packets with it.
 { command -v nft || [ -x /usr/sbin/nft ] || [ -x /sbin/nft ]; } >/dev/null 2>&1 || need+=(nftables)
 [ -x /usr/bin/prometheus ] || need+=(prometheus)
+[ -x /usr/sbin/keepalived ] || need+=(keepalived)
 # openssl makes the self-signed certificate the keepalived SSL_GET checker test serves.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 { command -v ping || [ -x /usr/bin/ping ] || [ -x /bin/ping ]; } >/dev/null 2>&1 || need+=(iputils-ping)
@@ -37,7 +39,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 echo "ensure-test-deps: installing ${need[*]}" >&2
 apt-get update -qq >/dev/null
-# Packages with a service (nginx, prometheus) must not start it: the tests run their own copies by
+# Packages with a service (nginx, prometheus, keepalived) must not start it: the tests run their own copies by
 # PID. Debian's policy-rc.d hook (exit 101 = "not allowed") does that, unless one exists already.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
