@@ -9,15 +9,20 @@ import type { KeepalivedTarget } from '../keepalived/batch.js';
 import { formatDiagnostic } from '../keepalived/diagnostics.js';
 import { parseKeepalivedFile } from '../keepalived/parser.js';
 import { KeepalivedProcess } from '../keepalived/process.js';
+import { portMap, readDaemonConfig } from '../keepalived/port-map.js';
 import { apiTarget, socketTarget } from '../keepalived/target.js';
+import { AdvertVrrp } from '../keepalived/vrrp-adverts.js';
 
 /** keepalived's `-t` exit codes (lib/scheduler.h KEEPALIVED_CHK_EXIT_*): 0 ok, 4 cannot run. */
 export const EXIT_CONFIG_OK = 0;
 export const EXIT_CONFIG_ERROR = 4;
 
 export const KEEPALIVED_USAGE = `  tsvs keepalived -t -f keepalived.conf   check the file: FILE:LINE diagnostics, exit 0 ok / 4 errors
-  tsvs keepalived -f keepalived.conf [--socket PATH | --api URL [--token-file F]] [-I] [-V] [-D] [--log-level L]
-                run health checks and apply the services/VIPs to the daemon; SIGHUP reloads
+  tsvs keepalived -f keepalived.conf [--tsvs-conf FILE] [--kni-map PORT=IF]... [--socket PATH | --api URL [--token-file F]]
+                [-I] [-V] [-D] [--log-level L]
+                run health checks and VRRP, apply the services/VIPs to the daemon; SIGHUP reloads.
+                --tsvs-conf: the daemon's tsvs.conf (its netif_defs map dpdk0.kni to a Linux
+                interface; its control_socket is the default --socket)
 `;
 
 const OPTIONS = {
@@ -26,6 +31,8 @@ const OPTIONS = {
   socket: { type: 'string' },
   api: { type: 'string' },
   'token-file': { type: 'string' },
+  'tsvs-conf': { type: 'string' },
+  'kni-map': { type: 'string', multiple: true },
   'log-level': { type: 'string' },
   // keepalived's: -I/-V keep the services/VIPs on stop; -D logs detail (debug level here).
   'dont-release-ipvs': { type: 'boolean', short: 'I' },
@@ -61,12 +68,15 @@ export async function keepalivedMain(args: string[], out: (s: string) => void, e
   if (values['token-file'] !== undefined && values.api === undefined) throw new TsvsError('TSVS_ERR_INVALID_ARG', '--token-file goes with --api URL');
   const level = values['log-level'] ?? (values['log-detail'] ? 'debug' : 'info');
   if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new TsvsError('TSVS_ERR_INVALID_ARG', `--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const daemonConf = readDaemonConfig(values['tsvs-conf']);
+  const ports = portMap(daemonConf, values['kni-map'] ?? []);
   const target: KeepalivedTarget = values.api !== undefined
     ? apiTarget(values.api, values['token-file'])
-    : socketTarget(values.socket ?? (process.env.TSVS_SOCKET || DEFAULT_SOCKET));
+    : socketTarget(values.socket ?? daemonConf?.socket ?? (process.env.TSVS_SOCKET || DEFAULT_SOCKET));
 
+  const log = levelFilter(level as LogLevel, stderrLogger);
   const proc = KeepalivedProcess.start({
-    file, target, log: levelFilter(level as LogLevel, stderrLogger),
+    file, target, log, vrrp: new AdvertVrrp({ log, ports }),
     releaseServices: !values['dont-release-ipvs'], releaseVips: !values['dont-release-vrrp'],
   });
   const onHup = (): void => void proc.reload();

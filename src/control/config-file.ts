@@ -47,6 +47,11 @@ export interface DaemonConfig {
   readonly driver: string;
   readonly socket: string;
   readonly connCapacity: number;
+  /**
+   * global_defs service_addr_arp on|off (default on): answer ARP/ND for a service's address
+   * without `tsip addr add`. Off for a VRRP pair, where the VIP is added on the master only.
+   */
+  readonly serviceAddrArp?: boolean;
   readonly ring: RingSettings;
   readonly ports: readonly PortSettings[];
   /** Absolute path of the startup script (tsip/tsvsadm lines), if any. */
@@ -109,6 +114,7 @@ export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfi
   let apiTokenFile: string | undefined;
   let apiTokenLine = 0;
   let logLevel: LogLevel | undefined;
+  let serviceAddrArp: boolean | undefined;
   const ports: PortSettings[] = [];
   for (const top of tokenize(text)) {
     switch (top.words[0]) {
@@ -122,13 +128,19 @@ export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfi
             case 'startup_script': startupScript = resolve(dirname(file), str(n)); break;
             case 'api_listen': apiListen = str(n) === 'off' ? undefined : parseListen(n); break;
             case 'api_token_file': apiTokenFile = resolve(dirname(file), str(n)); apiTokenLine = n.line; break;
+            case 'service_addr_arp': {
+              const v = str(n);
+              if (v !== 'on' && v !== 'off') fail(n.line, 'service_addr_arp must be on or off');
+              serviceAddrArp = v === 'on';
+              break;
+            }
             case 'log_level': {
               const v = str(n);
               if (!(LOG_LEVELS as readonly string[]).includes(v)) fail(n.line, `log_level must be one of ${LOG_LEVELS.join(', ')}`);
               logLevel = v as LogLevel;
               break;
             }
-            default: unknown(n, 'global_defs', 'workers, driver, control_socket, conn_pool_size, startup_script, api_listen, api_token_file, log_level');
+            default: unknown(n, 'global_defs', 'workers, driver, control_socket, conn_pool_size, startup_script, api_listen, api_token_file, log_level, service_addr_arp');
           }
         }
         break;
@@ -150,6 +162,7 @@ export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfi
     workers, driver, socket, connCapacity, ring, ports, ...(startupScript === undefined ? {} : { startupScript }),
     ...(apiListen === undefined ? {} : { api: { ...apiListen, ...(apiTokenFile === undefined ? {} : { tokenFile: apiTokenFile }) } }),
     ...(logLevel === undefined ? {} : { logLevel }),
+    ...(serviceAddrArp === undefined ? {} : { serviceAddrArp }),
   };
 }
 

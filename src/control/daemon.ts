@@ -81,6 +81,7 @@ export class Daemon {
     this.state = this.shadow();
     this.pool = new WorkerPool({
       workers: o.config.workers, driver: this.driver, connCapacity: o.config.connCapacity, log: this.log,
+      answerServiceAddrs: o.config.serviceAddrArp ?? true,
       testHooks: o.testHooks ?? false, current: () => ({ version: this.version, commands: this.history }),
     });
     this.rates = new RateEstimator(() => this.pool.totals());

@@ -19,6 +19,8 @@ export interface PoolOptions {
   readonly workers: number;
   readonly driver: DriverHost;
   readonly connCapacity: number;
+  /** tsvs.conf's service_addr_arp (default true). */
+  readonly answerServiceAddrs?: boolean;
   readonly log: Logger;
   readonly testHooks: boolean;
   /** The configuration a (re)started worker begins with: every batch applied so far. */
@@ -184,7 +186,8 @@ export class WorkerPool {
     const initial = this.o.current();
     const init: WorkerInit = {
       index: s.index, workers: this.slots.length, ctl, counters: s.counters, driver: this.o.driver.workerInit(s.index),
-      config: ch.port2, initial, connCapacity: this.o.connCapacity, testHooks: this.o.testHooks,
+      config: ch.port2, initial, connCapacity: this.o.connCapacity,
+      answerServiceAddrs: this.o.answerServiceAddrs ?? true, testHooks: this.o.testHooks,
     };
     const w = new Worker(THREAD_URL, { workerData: init, transferList: [ch.port2] });
     s.worker = w;

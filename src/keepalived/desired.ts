@@ -168,6 +168,17 @@ function dests(vs: VirtualServer, port: number, health: HealthState, quorumUp: b
  * assumed: no VIP until VRRP says MASTER).
  */
 export function desiredState(config: KeepalivedConfig, health: HealthState, vrrp: ReadonlyMap<string, VrrpState>): DesiredState {
+  // VIPs VRRP places on a tsvs port, and whether this node holds them now. A service on such a
+  // VIP has its LIPs only while the VIP is here: a backup holding LIPs would answer ARP for them
+  // on the shared LAN, and real servers would send the master's replies to the backup.
+  const vrrpVips = new Map<string, boolean>();
+  for (const vi of config.vrrpInstances) {
+    if (vi.dpdkInterface === undefined) continue;
+    for (const v of vi.virtualIpaddress) {
+      const k = formatIp(v.addr);
+      vrrpVips.set(k, (vrrpVips.get(k) ?? false) || vrrp.get(vi.name) === 'MASTER');
+    }
+  }
   const services: DesiredService[] = [];
   for (const vs of config.virtualServers) {
     const up = health.quorumUp.get(vsId(vs)) ?? nextQuorumUp(vs, undefined, liveWeight(vs, health));
@@ -178,7 +189,7 @@ export function desiredState(config: KeepalivedConfig, health: HealthState, vrrp
         proto: vs.protocol === 'UDP' ? 'udp' : 'tcp', addr, port, opts: serviceOptions(vs),
         dests: dests(vs, port, health, up),
         // A LIP of the other family cannot serve this VIP (FullNAT 6-to-4 needs LIPs of the RS family).
-        laddrs: (group?.entries ?? []).map((e) => ({ addr: e.addr, dev: e.dev })),
+        laddrs: vrrpVips.get(formatIp(addr)) === false ? [] : (group?.entries ?? []).map((e) => ({ addr: e.addr, dev: e.dev })),
       });
     }
   }

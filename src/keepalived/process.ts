@@ -105,6 +105,7 @@ export class KeepalivedProcess {
     this.#vrrp.start(c, (instance, state) => {
       this.opts.log({ level: 'info', event: 'vrrp_state', instance, state, message: `(${instance}) Entering ${state} STATE` });
       this.#kick();
+      return this.settled();
     });
     this.#kick();
     this.#monitor.start();

@@ -4,7 +4,11 @@
 import type { VrrpState } from './desired.js';
 import type { KeepalivedConfig } from './model.js';
 
-export type VrrpStateListener = (instance: string, state: VrrpState) => void;
+/**
+ * Called on every transition. The promise it returns settles once the daemon holds the state the
+ * transition calls for (the VIPs added or removed); VRRP sends its GARPs after that.
+ */
+export type VrrpStateListener = (instance: string, state: VrrpState) => void | Promise<void>;
 
 /** What the process needs of VRRP: the current states, and a call on every change. */
 export interface VrrpDriver {

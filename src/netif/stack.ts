@@ -60,6 +60,12 @@ export class Stack {
    * every one still learns the asker.
    */
   answerNeighbours = true;
+  /**
+   * Answer ARP/NS for a service's address that is not also a `tsip addr` (default true). Off,
+   * only tsip addresses, LIPs included, are answered, as DPVS answers only its inet addresses: a
+   * master/backup pair holds the same services and only the master's VIP may answer.
+   */
+  answerServiceAddrs = true;
   /** Answers "is this a VIP?" for ARP/ND/echo; set by the IPVS layer above. */
   isVip: (af: number, w0: number, w1: number, w2: number, w3: number) => boolean = () => false;
   private readonly scratch = new Uint8Array(4096);
@@ -91,6 +97,11 @@ export class Stack {
 
   isLocal(af: number, w0: number, w1: number, w2: number, w3: number): boolean {
     return this.addrs.find(af, w0, w1, w2, w3) !== undefined || this.isVip(af, w0, w1, w2, w3);
+  }
+
+  /** The addresses ARP and ND answer for: isLocal, less bare service addresses when answerServiceAddrs is off. */
+  private ownsForNeighbours(af: number, w0: number, w1: number, w2: number, w3: number): boolean {
+    return this.addrs.find(af, w0, w1, w2, w3) !== undefined || (this.answerServiceAddrs && this.isVip(af, w0, w1, w2, w3));
   }
 
   drop(reason: DropReason, port: number): void {
@@ -274,7 +285,7 @@ export class Stack {
     const op = arpOp(b, a);
     const sip = arpSenderIp(b, a);
     const tip = arpTargetIp(b, a);
-    const forUs = this.isLocal(4, tip, 0, 0, 0);
+    const forUs = this.ownsForNeighbours(4, tip, 0, 0, 0);
     if (sip !== 0) this.learn(4, ip4(sip), port, b, arpSenderMacOff(a), forUs && op === ARP_REQUEST);
     if (op === ARP_REQUEST && forUs) {
       if (!this.answerNeighbours) return;
@@ -304,7 +315,7 @@ export class Stack {
       if (llOff >= 0) this.learn(6, ip6(t0, t1, t2, t3), port, b, llOff, false);
       return true;
     }
-    const forUs = this.isLocal(6, t0, t1, t2, t3);
+    const forUs = this.ownsForNeighbours(6, t0, t1, t2, t3);
     const unspecSrc = (pi.sW0 | pi.sW1 | pi.sW2 | pi.sW3) === 0;
     if (llOff >= 0 && !unspecSrc) this.learn(6, ip6(pi.sW0, pi.sW1, pi.sW2, pi.sW3), port, b, llOff, forUs);
     if (!forUs) return false;

@@ -24,6 +24,8 @@ export interface EngineOptions {
   stats?: IpvsStats;
   /** Answer ARP requests and NS for our addresses (default true); see Stack.answerNeighbours. */
   answerNeighbours?: boolean;
+  /** Answer ARP/NS for bare service addresses (default true); see Stack.answerServiceAddrs. */
+  answerServiceAddrs?: boolean;
 }
 
 export class Engine {
@@ -37,6 +39,7 @@ export class Engine {
   constructor(sink: FrameSink, readonly clock: Clock, opts: EngineOptions = {}) {
     this.stack = new Stack(sink, clock, opts.counters);
     this.stack.answerNeighbours = opts.answerNeighbours ?? true;
+    this.stack.answerServiceAddrs = opts.answerServiceAddrs ?? true;
     this.conns = new ConnTable(opts.connCapacity ?? 1 << 18);
     this.ipvs = new Ipvs(this.stack, this.conns, opts.worker ?? 0, opts.workers ?? 1, opts.stats);
   }

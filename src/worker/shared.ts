@@ -53,6 +53,8 @@ export interface WorkerInit {
   /** Everything configured so far, applied before the first burst (a restart starts from here). */
   readonly initial: ConfigBatch;
   readonly connCapacity: number;
+  /** tsvs.conf's service_addr_arp: see Stack.answerServiceAddrs. */
+  readonly answerServiceAddrs: boolean;
   /** Accept the test-only 'crash' message. */
   readonly testHooks: boolean;
 }

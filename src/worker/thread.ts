@@ -40,6 +40,7 @@ const engine = new Engine(driver, clock, {
   counters: new NetCounters(scalars, WS_SCALARS),
   stats: new IpvsStats(sharedAlloc),
   answerNeighbours: init.driver.answerNeighbours ?? true,
+  answerServiceAddrs: init.answerServiceAddrs,
 });
 // Bound once: the driver calls this per frame, and a closure per packet is what we must avoid.
 const input: RxHandler = (port, buf, off, len) => engine.input(port, buf, off, len);

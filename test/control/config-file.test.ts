@@ -54,7 +54,14 @@ const ERRORS: [string, RegExp][] = [
   ['global_defs {\n  api_listen 70000\n}', /^line 2: api_listen takes \[ADDR:\]PORT/],
   ['global_defs {\n  api_listen off\n  api_token_file t\n}', /^line 3: api_token_file is set but api_listen is off: give api_listen \[ADDR:\]PORT in global_defs to serve the API$/],
   ['global_defs {\n  log_level verbose\n}', /^line 2: log_level must be one of debug, info, warn, error$/],
+  ['global_defs {\n  service_addr_arp no\n}', /^line 2: service_addr_arp must be on or off$/],
 ];
+
+test('service_addr_arp: unset by default (on), on and off', () => {
+  assert.equal(parseDaemonConfig('').serviceAddrArp, undefined);
+  assert.equal(parseDaemonConfig('global_defs {\n  service_addr_arp off\n}').serviceAddrArp, false);
+  assert.equal(parseDaemonConfig('global_defs {\n  service_addr_arp on\n}').serviceAddrArp, true);
+});
 
 for (const [text, re] of ERRORS) {
   test(`rejects ${JSON.stringify(text.split('\n').slice(0, 2).join(' / '))}`, () => {

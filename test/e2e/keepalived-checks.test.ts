@@ -116,7 +116,7 @@ ${http(2)}
 class KeepalivedLab extends NetnsLab {
   keepalivedLog = '';
   startKeepalived(file: string): ChildProcess {
-    const c = this.spawn(this.ns.lb, process.execPath, [TSVS, 'keepalived', '-f', file, '--socket', this.socket]);
+    const c = this.spawn(this.ns.lb, process.execPath, [TSVS, 'keepalived', '-f', file, '--socket', this.socket, '--tsvs-conf', join(this.dir, 'tsvs.conf')]);
     c.stderr!.setEncoding('utf8').on('data', (d: string) => { this.keepalivedLog += d; });
     return c;
   }
@@ -196,7 +196,9 @@ describe('keepalived health checks through the management interface (S2 dialect,
   });
 
   test('(a) the services, LIP and VIP are applied; curl reaches every server; probes come from 192.168.100.250', async () => {
-    await until('both services with their servers', () => dests(80).length === 3 && dests(8080).length === 2, 15_000);
+    // The VIP comes with VRRP's MASTER state (no peer on the management LAN: this node wins).
+    await until('both services with their servers, and the VIP', () => dests(80).length === 3 && dests(8080).length === 2
+      && lab.ctl('tsip addr show dev dpdk1').includes('10.0.0.100/32'), 15_000);
     assert.deepEqual(dests(80), ['192.168.100.2 1', '192.168.100.3 1', '192.168.100.4 1']);
     assert.deepEqual(dests(8080), ['192.168.100.3 1', '192.168.100.4 1']);
     assert.match(lab.ctl('tsip addr show dev dpdk1'), /inet 10\.0\.0\.100\/32/);

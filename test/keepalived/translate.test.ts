@@ -51,13 +51,19 @@ test('S2 master: the service, both LIPs, both real servers, then the VIP on dpdk
   ]);
 });
 
-test('S2 backup: the same service and LIPs (as DPVS keepalived), no VIP; takeover adds only the VIP', () => {
+test('S2 backup: the same service and real servers, no LIP and no VIP; takeover adds the LIPs, then the VIP', () => {
   const c = load('test/keepalived/fixtures/s2-backup.conf');
   const backup = desiredState(c, initialHealth(c), vrrp('BACKUP'));
-  assert.deepEqual(checked(fullBatch(backup)), S2_SERVICES);
+  assert.deepEqual(checked(fullBatch(backup)), S2_SERVICES.filter((l) => !l.includes('--add-laddr')));
   const master = desiredState(c, initialHealth(c), vrrp('MASTER'));
-  assert.deepEqual(checked(diffBatch(backup, master)), ['tsip addr add 192.168.100.254/32 dev dpdk0']);
-  assert.deepEqual(checked(diffBatch(master, desiredState(c, initialHealth(c), vrrp('FAULT')))), ['tsip addr del 192.168.100.254/32 dev dpdk0']);
+  assert.deepEqual(checked(diffBatch(backup, master)), [
+    ...S2_SERVICES.filter((l) => l.includes('--add-laddr')), 'tsip addr add 192.168.100.254/32 dev dpdk0',
+  ]);
+  assert.deepEqual(checked(diffBatch(master, desiredState(c, initialHealth(c), vrrp('FAULT')))), [
+    'tsip addr del 192.168.100.254/32 dev dpdk0',
+    'tsvsadm --del-laddr -t 192.168.100.254:80 -z 192.168.100.200 -F dpdk0',
+    'tsvsadm --del-laddr -t 192.168.100.254:80 -z 192.168.100.201 -F dpdk0',
+  ]);
 });
 
 test('S2 inhibit_on_failure: a dead real server goes to weight 0 (-e), and back to 100', () => {

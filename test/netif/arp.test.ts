@@ -106,3 +106,26 @@ test('answerNeighbours off (every worker but one): requests for our addresses ar
     },
   ], { answerNeighbours: false });
 });
+
+test('service_addr_arp off (a VRRP pair): a bare service address is not answered, a tsip addr VIP and the LIP are', () => {
+  const vrrp = `${S1}tsip addr add 10.0.0.101/32 dev dpdk1\ntsvsadm -A -t 10.0.0.101:80 -s rr\n`;
+  const forVip = request(MAC.router, '10.0.0.254', '10.0.0.100');
+  converse(vrrp, [
+    {
+      desc: 'who has 10.0.0.100 (a service, but no tsip addr add: the backup of a VRRP pair): up to the kernel, unanswered',
+      in: { port: 'dpdk1', frame: forVip },
+      out: [{ port: 'dpdk1', kernel: true, frame: forVip }],
+      check: (e) => assert.equal(neighState(e, '10.0.0.254'), 'none'),
+    },
+    {
+      desc: 'who has 10.0.0.101 (a service added with tsip addr add: the master)',
+      in: { port: 'dpdk1', frame: request(MAC.router, '10.0.0.254', '10.0.0.101') },
+      out: [{ port: 'dpdk1', frame: reply(MAC.dpdk1, '10.0.0.101', MAC.router, '10.0.0.254') }],
+    },
+    {
+      desc: 'who has 192.168.100.200 (the LIP)',
+      in: { port: 'dpdk0', frame: request(MAC.rs2, '192.168.100.3', '192.168.100.200') },
+      out: [{ port: 'dpdk0', frame: reply(MAC.dpdk0, '192.168.100.200', MAC.rs2, '192.168.100.3') }],
+    },
+  ], { answerServiceAddrs: false });
+});
