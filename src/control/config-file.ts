@@ -52,6 +52,12 @@ export interface DaemonConfig {
    * without `tsip addr add`. Off for a VRRP pair, where the VIP is added on the master only.
    */
   readonly serviceAddrArp?: boolean;
+  /**
+   * global_defs fnat_seq_secret HEX: the FullNAT ISN secret (default: random per start). Nodes of
+   * a VRRP pair that share LIPs set the same one, so a SYN on a LIP:port the other node left in
+   * TIME_WAIT on a real server carries a later ISN and opens a new connection there.
+   */
+  readonly fnatSeqSecret?: number;
   readonly ring: RingSettings;
   readonly ports: readonly PortSettings[];
   /** Absolute path of the startup script (tsip/tsvsadm lines), if any. */
@@ -115,6 +121,7 @@ export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfi
   let apiTokenLine = 0;
   let logLevel: LogLevel | undefined;
   let serviceAddrArp: boolean | undefined;
+  let fnatSeqSecret: number | undefined;
   const ports: PortSettings[] = [];
   for (const top of tokenize(text)) {
     switch (top.words[0]) {
@@ -134,13 +141,19 @@ export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfi
               serviceAddrArp = v === 'on';
               break;
             }
+            case 'fnat_seq_secret': {
+              const v = str(n);
+              if (!/^(0x)?[0-9a-fA-F]{1,8}$/.test(v)) fail(n.line, `fnat_seq_secret must be 1 to 8 hex digits, not '${v}'`);
+              fnatSeqSecret = parseInt(v.replace(/^0x/, ''), 16) | 0;
+              break;
+            }
             case 'log_level': {
               const v = str(n);
               if (!(LOG_LEVELS as readonly string[]).includes(v)) fail(n.line, `log_level must be one of ${LOG_LEVELS.join(', ')}`);
               logLevel = v as LogLevel;
               break;
             }
-            default: unknown(n, 'global_defs', 'workers, driver, control_socket, conn_pool_size, startup_script, api_listen, api_token_file, log_level, service_addr_arp');
+            default: unknown(n, 'global_defs', 'workers, driver, control_socket, conn_pool_size, startup_script, api_listen, api_token_file, log_level, service_addr_arp, fnat_seq_secret');
           }
         }
         break;
@@ -163,6 +176,7 @@ export function parseDaemonConfig(text: string, file = 'tsvs.conf'): DaemonConfi
     ...(apiListen === undefined ? {} : { api: { ...apiListen, ...(apiTokenFile === undefined ? {} : { tokenFile: apiTokenFile }) } }),
     ...(logLevel === undefined ? {} : { logLevel }),
     ...(serviceAddrArp === undefined ? {} : { serviceAddrArp }),
+    ...(fnatSeqSecret === undefined ? {} : { fnatSeqSecret }),
   };
 }
 

@@ -1,6 +1,7 @@
 // The daemon's control plane: holds the current configuration, validates each batch on a shadow
 // engine before any worker sees it, broadcasts it, and answers the control socket. No frames here.
 
+import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { applyCommand } from './apply.js';
 import type { Command } from './commands.js';
@@ -82,6 +83,8 @@ export class Daemon {
     this.pool = new WorkerPool({
       workers: o.config.workers, driver: this.driver, connCapacity: o.config.connCapacity, log: this.log,
       answerServiceAddrs: o.config.serviceAddrArp ?? true,
+      // Drawn per daemon start unless tsvs.conf pins the secret (a VRRP pair sharing LIPs).
+      fnat: { seqSecret: o.config.fnatSeqSecret ?? randomInt(1, 2 ** 32) | 0, lportSeed: randomInt(1, 2 ** 32) | 0 },
       testHooks: o.testHooks ?? false, current: () => ({ version: this.version, commands: this.history }),
     });
     this.rates = new RateEstimator(() => this.pool.totals());

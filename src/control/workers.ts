@@ -21,6 +21,8 @@ export interface PoolOptions {
   readonly connCapacity: number;
   /** tsvs.conf's service_addr_arp (default true). */
   readonly answerServiceAddrs?: boolean;
+  /** FullNAT ISN secret and LIP port-ring seed for every worker (see WorkerInit.fnat). */
+  readonly fnat: { readonly seqSecret: number; readonly lportSeed: number };
   readonly log: Logger;
   readonly testHooks: boolean;
   /** The configuration a (re)started worker begins with: every batch applied so far. */
@@ -187,7 +189,7 @@ export class WorkerPool {
     const init: WorkerInit = {
       index: s.index, workers: this.slots.length, ctl, counters: s.counters, driver: this.o.driver.workerInit(s.index),
       config: ch.port2, initial, connCapacity: this.o.connCapacity,
-      answerServiceAddrs: this.o.answerServiceAddrs ?? true, testHooks: this.o.testHooks,
+      answerServiceAddrs: this.o.answerServiceAddrs ?? true, fnat: this.o.fnat, testHooks: this.o.testHooks,
     };
     const w = new Worker(THREAD_URL, { workerData: init, transferList: [ch.port2] });
     s.worker = w;

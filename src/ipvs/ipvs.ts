@@ -48,8 +48,15 @@ export class IpvsSettings {
   connReuseMode = 1;
   /** Check TCP/UDP checksums of packets IPVS handles (off when a NIC has verified them). */
   verifyL4Checksum = true;
-  /** Secret for FullNAT initial sequence numbers. */
+  /** Secret for FullNAT initial sequence numbers (the daemon draws one per start, or takes tsvs.conf's). */
   seqSecret = 0x5eed1234;
+  /**
+   * Added to the clock for the ISN's clock term: the daemon makes it wall time, so the ISNs a
+   * restarted or standby node sends for a reused LIP:port keep growing, as a TIME_WAIT RS requires.
+   */
+  isnClockOffsetMs = 0;
+  /** Rotates each LIP's free-port rings (0: ports from LPORT_MIN up, as in tests and replay). */
+  lportSeed = 0;
 }
 
 function svcKey(af: number, proto: number, w0: number, w1: number, w2: number, w3: number, port: number): number {
@@ -254,7 +261,7 @@ export class Ipvs {
     }
     let la = this.laddrs.get(addr);
     if (!la) {
-      la = new LocalAddr(addr, portIdx, this.worker, this.workers);
+      la = new LocalAddr(addr, portIdx, this.worker, this.workers, this.settings.lportSeed);
       this.laddrs.set(addr, la);
     }
     this.laddrRefs.set(la, (this.laddrRefs.get(la) ?? 0) + 1);

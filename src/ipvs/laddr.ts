@@ -18,17 +18,22 @@ export function workerPortMask(workers: number): number {
   return (1 << shift) - 1;
 }
 
-/** Free local ports for one (LIP, bucket), handed out FIFO so a port rests before reuse. */
+/**
+ * Free local ports for one (LIP, bucket), handed out FIFO so a port rests before reuse. The ring
+ * starts at `rotate`: a node that takes over a shared LIP (VRRP) or a restarted one then does not
+ * begin with the very ports its predecessor just left in TIME_WAIT on the real servers.
+ */
 class PortRing {
   readonly ring: Uint16Array;
   head = 0;
   count = 0;
 
-  constructor(worker: number, mask: number) {
+  constructor(worker: number, mask: number, rotate: number) {
     let n = 0;
     for (let p = LPORT_MIN; p <= LPORT_MAX; p++) if ((p & mask) === worker) n++;
     this.ring = new Uint16Array(n);
     for (let p = LPORT_MIN; p <= LPORT_MAX; p++) if ((p & mask) === worker) this.ring[this.count++] = p;
+    this.head = rotate % n;
   }
 
   take(): number {
@@ -56,12 +61,16 @@ export class LocalAddr {
   /** Connections holding a port here. */
   conns = 0;
 
-  constructor(addr: IpAddr, port: number, worker: number, workers: number) {
+  /** seed 0: every ring starts at its lowest port; otherwise a start per (seed, LIP, bucket). */
+  constructor(addr: IpAddr, port: number, worker: number, workers: number, seed = 0) {
     this.addr = addr;
     this.port = port;
     const mask = workerPortMask(workers);
     this.rings = [];
-    for (let b = 0; b < LADDR_BUCKETS; b++) this.rings.push(new PortRing(worker, mask));
+    for (let b = 0; b < LADDR_BUCKETS; b++) {
+      const rotate = seed === 0 ? 0 : laddrBucketHash(seed ^ addr.w0, addr.w1, addr.w2, addr.w3, b) >>> 0;
+      this.rings.push(new PortRing(worker, mask, rotate));
+    }
   }
 
   /** Takes a free local port for a real server, or -1 when the bucket is exhausted. */
@@ -87,7 +96,10 @@ export class LocalAddr {
 
 /** The bucket of a real server: its address words and port, hashed. */
 export function laddrBucket(w0: number, w1: number, w2: number, w3: number, port: number): number {
-  let h = Math.imul(w0 ^ w1 ^ w2 ^ w3 ^ (port << 16), 0x9e3779b1);
-  h ^= h >>> 15;
-  return (h >>> 0) % LADDR_BUCKETS;
+  return (laddrBucketHash(w0, w1, w2, w3, port) >>> 0) % LADDR_BUCKETS;
+}
+
+function laddrBucketHash(w0: number, w1: number, w2: number, w3: number, port: number): number {
+  const h = Math.imul(w0 ^ w1 ^ w2 ^ w3 ^ (port << 16), 0x9e3779b1);
+  return h ^ (h >>> 15);
 }

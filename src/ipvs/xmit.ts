@@ -18,6 +18,9 @@ import {
 import { type Dest, FWD_DR, FWD_FNAT, FWD_NAT, TUN_GRE, TUN_GUE } from './dest.js';
 import type { Ipvs } from './ipvs.js';
 
+/** 2^32 ISN clock ticks of 64 ns, in ms. */
+const ISN_WRAP_MS = 274877.906944;
+
 /** Smallest headroom drivers must leave before a frame: Ethernet + IPv6 + UDP + GUE + slack. */
 export const XMIT_HEADROOM = 128;
 /** Tailroom for a TOA (IPv6: 20 bytes). */
@@ -523,7 +526,10 @@ export class Xmit {
     // (lport << 16 | dport): W_DLPORT holds them the other way round.
     h = Math.imul(h ^ ((ports << 16) | (ports >>> 16)), 0xc2b2ae35);
     h ^= h >>> 15;
-    const t = Math.floor(this.ipvs.stack.clock.now() * 15625) | 0; // ms -> 64 ns ticks (mod 2^32)
+    // ms -> 64 ns ticks mod 2^32 (one wrap = 274877.906944 ms): reduced first, as wall-clock
+    // milliseconds times 15625 would lose the low bits in a double.
+    const st = this.ipvs.settings;
+    const t = Math.floor(((this.ipvs.stack.clock.now() + st.isnClockOffsetMs) % ISN_WRAP_MS) * 15625) | 0;
     return (h + t) | 0;
   }
 }

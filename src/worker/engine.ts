@@ -26,6 +26,18 @@ export interface EngineOptions {
   answerNeighbours?: boolean;
   /** Answer ARP/NS for bare service addresses (default true); see Stack.answerServiceAddrs. */
   answerServiceAddrs?: boolean;
+  /** FullNAT identity of this node: see FnatIdentity. Absent: the fixed test defaults. */
+  fnat?: FnatIdentity;
+}
+
+/**
+ * What makes one node's FullNAT choices its own: the ISN secret, the start of the LIP port rings,
+ * and the offset that turns the engine clock into wall time for the ISN's clock term.
+ */
+export interface FnatIdentity {
+  readonly seqSecret: number;
+  readonly lportSeed: number;
+  readonly isnClockOffsetMs: number;
 }
 
 export class Engine {
@@ -42,6 +54,12 @@ export class Engine {
     this.stack.answerServiceAddrs = opts.answerServiceAddrs ?? true;
     this.conns = new ConnTable(opts.connCapacity ?? 1 << 18);
     this.ipvs = new Ipvs(this.stack, this.conns, opts.worker ?? 0, opts.workers ?? 1, opts.stats);
+    if (opts.fnat) {
+      const st = this.ipvs.settings;
+      st.seqSecret = opts.fnat.seqSecret;
+      st.lportSeed = opts.fnat.lportSeed;
+      st.isnClockOffsetMs = opts.fnat.isnClockOffsetMs;
+    }
   }
 
   /**

@@ -55,6 +55,8 @@ export interface WorkerInit {
   readonly connCapacity: number;
   /** tsvs.conf's service_addr_arp: see Stack.answerServiceAddrs. */
   readonly answerServiceAddrs: boolean;
+  /** The daemon's FullNAT ISN secret and LIP port-ring seed (the same for every worker and restart). */
+  readonly fnat: { readonly seqSecret: number; readonly lportSeed: number };
   /** Accept the test-only 'crash' message. */
   readonly testHooks: boolean;
 }

@@ -41,6 +41,8 @@ const engine = new Engine(driver, clock, {
   stats: new IpvsStats(sharedAlloc),
   answerNeighbours: init.driver.answerNeighbours ?? true,
   answerServiceAddrs: init.answerServiceAddrs,
+  // performance.now() counts from this thread's timeOrigin: adding it gives wall time.
+  fnat: { ...init.fnat, isnClockOffsetMs: performance.timeOrigin },
 });
 // Bound once: the driver calls this per frame, and a closure per packet is what we must avoid.
 const input: RxHandler = (port, buf, off, len) => engine.input(port, buf, off, len);

@@ -55,7 +55,15 @@ const ERRORS: [string, RegExp][] = [
   ['global_defs {\n  api_listen off\n  api_token_file t\n}', /^line 3: api_token_file is set but api_listen is off: give api_listen \[ADDR:\]PORT in global_defs to serve the API$/],
   ['global_defs {\n  log_level verbose\n}', /^line 2: log_level must be one of debug, info, warn, error$/],
   ['global_defs {\n  service_addr_arp no\n}', /^line 2: service_addr_arp must be on or off$/],
+  ['global_defs {\n  fnat_seq_secret 5a5a12345\n}', /^line 2: fnat_seq_secret must be 1 to 8 hex digits, not '5a5a12345'$/],
+  ['global_defs {\n  fnat_seq_secret secret\n}', /^line 2: fnat_seq_secret must be 1 to 8 hex digits, not 'secret'$/],
 ];
+
+test('fnat_seq_secret: unset by default (random per start), 1 to 8 hex digits with or without 0x', () => {
+  assert.equal(parseDaemonConfig('').fnatSeqSecret, undefined);
+  assert.equal(parseDaemonConfig('global_defs {\n  fnat_seq_secret 5a5a1234\n}').fnatSeqSecret, 0x5a5a1234);
+  assert.equal(parseDaemonConfig('global_defs {\n  fnat_seq_secret 0xfedcba98\n}').fnatSeqSecret, 0xfedcba98 | 0);
+});
 
 test('service_addr_arp: unset by default (on), on and off', () => {
   assert.equal(parseDaemonConfig('').serviceAddrArp, undefined);
