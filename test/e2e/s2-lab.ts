@@ -61,7 +61,10 @@ export class S2Lab extends NetnsLab {
     for (const [i, node] of this.nodes.entries()) onLan(node.ns, node.ifname, `s${'ab'[i]}${this.tag}`, node.mgmtAddr);
   }
 
-  /** The node's tsvs daemon (afpacket; service_addr_arp off: only the VRRP master answers for the VIP). */
+  /**
+   * The node's tsvs daemon (afpacket; service_addr_arp off: only the VRRP master answers for the
+   * VIP; one fnat_seq_secret for both nodes, which share the LIPs: docs/daemon.md).
+   */
   async startNodeDaemon(node: S2Node, timeoutMs = 20_000): Promise<void> {
     const script = join(node.dir, 'startup.conf');
     writeFileSync(script, 'tsip route add 192.168.100.0/24 dev dpdk0\n');
@@ -74,6 +77,7 @@ global_defs {
     startup_script ${script}
     api_listen off
     service_addr_arp off
+    fnat_seq_secret 5a5a1234
 }
 netif_defs {
     device dpdk0 {
