@@ -33,6 +33,8 @@ export interface DaemonOptions {
   readonly log?: Logger;
   /** Enables test-only hooks in the workers (WorkerPool.crash). */
   readonly testHooks?: boolean;
+  /** Pins the LIP port-ring seed (0: every ring from port 1025), for tests comparing exact listings. */
+  readonly lportSeed?: number;
 }
 
 /** The shadow engine's sink: it never sees traffic, so nothing is ever sent. */
@@ -84,7 +86,7 @@ export class Daemon {
       workers: o.config.workers, driver: this.driver, connCapacity: o.config.connCapacity, log: this.log,
       answerServiceAddrs: o.config.serviceAddrArp ?? true,
       // Drawn per daemon start unless tsvs.conf pins the secret (a VRRP pair sharing LIPs).
-      fnat: { seqSecret: o.config.fnatSeqSecret ?? randomInt(1, 2 ** 32) | 0, lportSeed: randomInt(1, 2 ** 32) | 0 },
+      fnat: { seqSecret: o.config.fnatSeqSecret ?? randomInt(1, 2 ** 32) | 0, lportSeed: o.lportSeed ?? randomInt(1, 2 ** 32) | 0 },
       testHooks: o.testHooks ?? false, current: () => ({ version: this.version, commands: this.history }),
     });
     this.rates = new RateEstimator(() => this.pool.totals());

@@ -36,7 +36,8 @@ export async function startDaemon(workers = 2, extra: Partial<DaemonConfig> = {}
   const socket = config.socket;
   const rings = new MemoryRingHost(workers, { slots: 256, frameSize: 2048 });
   const logs: LogRecord[] = [];
-  const daemon = await Daemon.start({ config, driver: rings, log: (r) => logs.push(r), testHooks: true });
+  // Port rings from 1025, so listings name exact LIP ports.
+  const daemon = await Daemon.start({ config, driver: rings, log: (r) => logs.push(r), testHooks: true, lportSeed: 0 });
   const pending: TxFrame[][] = Array.from({ length: workers }, () => []);
   return {
     daemon, rings, logs,
