@@ -2,7 +2,7 @@
 // `interface`, states from the elections, and GARP/NA only once the daemon holds the VIPs.
 //
 // The VIPs themselves are not placed here: a state change goes to the process, which recomputes
-// desiredState and sends the diff (`tsip addr add|del VIP/32 dev <dpdk_interface>`) in its batch.
+// desiredState and sends the diff (`tsip addr add|del VIP/PLEN dev <dpdk_interface>`, /32 or /128) in its batch.
 
 import { TsvsError } from '../errors.js';
 import type { Logger } from '../control/log.js';

@@ -4,9 +4,7 @@
 // clean stop (priority 0); the higher priority takes back with preempt; mismatched auth is rejected
 // and logged by both. Timings are measured on an observer's capture of the adverts themselves.
 //
-// Tolerance: a takeover may be late by up to LATE_S (timers fire after the deadline, never before;
-// on a loaded 2-core CI box a process can be descheduled for a while) and early by EARLY_S only
-// (both adverts are timestamped by the same capture on the same interface).
+// (Tolerances and the capture's reading: vrrp-observe.ts.)
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,86 +12,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CaptureFrame } from '../../src/drivers/pcap.js';
-import { decodeAdvert } from '../../src/keepalived/vrrp/advert.js';
 import { buildAdvertFrame, multicastMac, parseVrrpFrame } from '../../src/keepalived/vrrp/frame.js';
-import { formatIp, formatMac, parseIp, parseMac } from '../../src/packet/inet.js';
+import { parseIp, parseMac } from '../../src/packet/inet.js';
 import { KA_ADDR, type Proc, TS_ADDR, VIP, VrrpLab } from './vrrp-lab.js';
+import { type InstanceConf, type Seen, assertGap, masterDown, ourLogTime, ourStates, seen as seenFor, skewTime, vrrpConf } from './vrrp-observe.js';
 
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot && !process.env.CI ? 'needs root for network namespaces, AF_PACKET and keepalived (CI runs it as root)' : false;
 
-const LATE_S = 0.25;
-const EARLY_S = 0.01;
-/** Master_Down_Interval for advert_int 1 s: 3 + (256 - priority)/256. */
-const masterDown = (prio: number): number => 3 + (256 - prio) / 256;
-const skewTime = (prio: number): number => (256 - prio) / 256;
-
-interface Seen {
-  t: number;
-  kind: 'advert' | 'garp';
-  src: string;
-  mac: string;
-  prio: number;
-  frame: CaptureFrame;
-}
-
-/** The capture as adverts (VRID 51) and gratuitous ARPs for the VIP, times in seconds. */
-function seen(frames: CaptureFrame[]): Seen[] {
-  const out: Seen[] = [];
-  for (const f of frames) {
-    const d = f.data;
-    const mac = formatMac(d, 6);
-    if (d[12] === 0x08 && d[13] === 0x06) {
-      const spa = formatIp(parseIp(`${d[28]}.${d[29]}.${d[30]}.${d[31]}`)!);
-      const tpa = `${d[38]}.${d[39]}.${d[40]}.${d[41]}`;
-      if (spa === VIP && tpa === VIP) out.push({ t: f.tsMs / 1000, kind: 'garp', src: spa, mac, prio: -1, frame: f });
-      continue;
-    }
-    const l3 = parseVrrpFrame(d, 0, d.length);
-    const a = l3 && decodeAdvert(d, l3.off, l3.len, l3.af);
-    if (l3 && a && a.vrid === 51) out.push({ t: f.tsMs / 1000, kind: 'advert', src: formatIp(l3.src), mac, prio: a.priority, frame: f });
-  }
-  return out;
-}
-
-function assertGap(what: string, gap: number, bound: number): void {
-  assert.ok(gap >= bound - EARLY_S && gap <= bound + LATE_S, `${what}: ${gap.toFixed(4)} s, expected ${bound.toFixed(4)} s (-${EARLY_S}/+${LATE_S})`);
-}
-
-const conf = (o: { iface: string; prio: number; pass: string; notify: string; tsvs: boolean; unicast?: { src: string; peer: string } }): string => `
-global_defs {
-  vrrp_garp_master_delay 1
-  vrrp_garp_master_repeat 2
-}
-vrrp_instance VI_1 {
-  state BACKUP
-  interface ${o.iface}
-  ${o.tsvs ? 'dpdk_interface dpdk0' : ''}
-  virtual_router_id 51
-  priority ${o.prio}
-  advert_int 1
-  authentication {
-    auth_type PASS
-    auth_pass ${o.pass}
-  }
-  virtual_ipaddress {
-    ${VIP}/32
-  }
-  notify "${o.notify}"
-  ${o.unicast ? `unicast_src_ip ${o.unicast.src}\n  unicast_peer {\n    ${o.unicast.peer}\n  }` : ''}
-}
-`;
-
-/** The state changes our log recorded ("from"->"to"), in order. */
-function ourStates(p: Proc): string[] {
-  return p.out.split('\n').filter((l) => l.includes('"event":"vrrp_state"')).map((l) => (JSON.parse(l) as { state: string }).state);
-}
-
-function ourLogTime(p: Proc, message: string, from = 0): number {
-  const line = p.out.slice(from).split('\n').find((l) => l.includes(`"message":"${message}"`));
-  assert.ok(line, `our log has ${message}`);
-  return Date.parse((JSON.parse(line) as { time: string }).time) / 1000;
-}
+const seen = (frames: CaptureFrame[]): Seen[] => seenFor(frames, VIP);
+const conf = (o: Omit<InstanceConf, 'vip'>): string => vrrpConf({ ...o, vip: `${VIP}/32` });
 
 describe('VRRP interop with Debian keepalived 2.2.7', { skip, timeout: 240_000 }, () => {
   let lab: VrrpLab;
@@ -116,15 +44,8 @@ describe('VRRP interop with Debian keepalived 2.2.7', { skip, timeout: 240_000 }
   };
 
   /** Stops our VRRP with sig while capturing; the adverts seen until keepalived is master. */
-  const stopOursUntilKeepalivedMaster = async (sig: NodeJS.Signals): Promise<Seen[]> => {
-    const cap = lab.capture();
-    await sleep(1200);
-    const from = ka.out.length;
-    await lab.kill(ours, sig);
-    await lab.waitFor(ka, '(VI_1) Entering MASTER STATE', 10_000, from);
-    await sleep(300);
-    return seen(await cap.stop()).filter((x) => x.kind === 'advert');
-  };
+  const stopOursUntilKeepalivedMaster = async (sig: NodeJS.Signals): Promise<Seen[]> =>
+    seen(await lab.failover(() => lab.kill(ours, sig), ka, '(VI_1) Entering MASTER STATE', 300)).filter((x) => x.kind === 'advert');
 
   before(async () => {
     lab = new VrrpLab();
@@ -227,12 +148,7 @@ describe('VRRP interop with Debian keepalived 2.2.7', { skip, timeout: 240_000 }
     assert.equal(daemonHasVip(), false);
     assert.deepEqual(lab.pingVip(), { ok: true, mac: lab.mac.ka });
 
-    let cap = lab.capture();
-    await sleep(1200);
-    await killKeepalived('ka2');
-    await lab.waitFor(ours, '"message":"(VI_1) Entering MASTER STATE"', 10_000);
-    await sleep(1500);
-    let s = seen(await cap.stop()).filter((x) => x.kind === 'advert');
+    let s = seen(await lab.failover(() => killKeepalived('ka2'), ours, '"message":"(VI_1) Entering MASTER STATE"', 1500)).filter((x) => x.kind === 'advert');
     const lastKa = s.filter((x) => x.src === KA_ADDR).at(-1)!;
     const firstOurs = s.find((x) => x.src === TS_ADDR)!;
     assert.deepEqual([lastKa.prio, firstOurs.prio], [150, 100]);
@@ -240,7 +156,7 @@ describe('VRRP interop with Debian keepalived 2.2.7', { skip, timeout: 240_000 }
     assert.ok(daemonHasVip());
     assert.deepEqual(lab.pingVip(), { ok: true, mac: lab.mac.ts });
 
-    cap = lab.capture();
+    const cap = lab.capture();
     await sleep(500);
     const from = ours.out.length;
     ka = lab.startKeepalived(kaConf(150), 'ka3');

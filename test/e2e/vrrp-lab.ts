@@ -1,7 +1,8 @@
-// The VRRP interop lab: four namespaces on one bridge (multicast snooping off, so 224.0.0.18
-// floods like on a dumb switch): Debian's keepalived in `ka`, tsvs (daemon + our VRRP) in `ts`,
-// an observer in `ob` that pings the VIP and captures every advert and ARP with dumpcap. Per-run
-// names; every process stopped by PID; namespaces removed on exit or signal. Not a test file.
+// The VRRP interop lab: four namespaces on one bridge (multicast snooping off, so 224.0.0.18 and
+// ff02::12 flood like on a dumb switch): Debian's keepalived in `ka`, tsvs (daemon + our VRRP) in
+// `ts`, an observer in `ob` that pings the VIP and captures every advert and ARP (IPv4 lab) or
+// advert and NA (IPv6 lab) with dumpcap. Per-run names; every process stopped by PID; namespaces
+// removed on exit or signal. Not a test file.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +20,31 @@ export const KA_ADDR = '192.168.77.2';
 export const TS_ADDR = '192.168.77.3';
 export const OB_ADDR = '192.168.77.9';
 export const VIP = '192.168.77.100';
+
+/** The lab's addresses in one family: the kernel addresses of ka, ts and ob, and the VIP. */
+export interface LabFamily {
+  readonly af: 4 | 6;
+  readonly ka: string;
+  readonly ts: string;
+  readonly ob: string;
+  readonly vip: string;
+  /** The VIP's virtual_ipaddress / tsip prefix length. */
+  readonly vipPlen: number;
+  readonly net: string;
+  readonly plen: number;
+  /** dumpcap's filter: the adverts and the VIP's announcements. */
+  readonly capture: string;
+}
+
+export const LAB4: LabFamily = {
+  af: 4, ka: KA_ADDR, ts: TS_ADDR, ob: OB_ADDR, vip: VIP, vipPlen: 32, net: '192.168.77.0', plen: 24, capture: 'ip proto 112 or arp',
+};
+
+/** IPv6: global addresses for the VIP's traffic; adverts leave from the link-local ones (RFC 5798 5.1.2.1). */
+export const LAB6: LabFamily = {
+  af: 6, ka: '2001:db8:77::2', ts: '2001:db8:77::3', ob: '2001:db8:77::9', vip: '2001:db8:77::100', vipPlen: 128, net: '2001:db8:77::', plen: 64,
+  capture: 'ip6 proto 112 or (icmp6 and ip6[40] == 136)',
+};
 
 /** A process we started, with what it wrote to stderr (and stdout, for keepalived's -l log). */
 export interface Proc {
@@ -43,7 +69,8 @@ export class VrrpLab {
     process.kill(process.pid, sig);
   };
 
-  constructor() {
+  /** IPv6 on in ka, ts and ob (no DAD, no router solicitations) with LAB6's addresses; else IPv4 only. */
+  constructor(readonly fam: LabFamily = LAB4) {
     const p = `tsvs-${process.pid}-${this.tag}`;
     this.ns = { sw: `${p}-sw`, ka: `${p}-ka`, ts: `${p}-ts`, ob: `${p}-ob` };
     process.on('exit', this.onExit);
@@ -53,8 +80,11 @@ export class VrrpLab {
       execFileSync('ip', ['netns', 'add', n]);
       this.nses.push(n);
       execFileSync('ip', ['-n', n, 'link', 'set', 'lo', 'up']);
-      // IPv4 only: no router solicitations or DAD chatter in the captures.
-      this.sh(n, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1');
+      // IPv4: IPv6 off, no router solicitations or DAD chatter in the captures. IPv6: on, but with
+      // the link-local addresses usable at once (no DAD) and no router solicitations; the switch
+      // itself stays silent either way.
+      const v6 = fam.af === 6 && n !== this.ns.sw ? ['disable_ipv6=0', 'accept_dad=0', 'router_solicitations=0'] : ['disable_ipv6=1'];
+      this.sh(n, 'sysctl', '-qw', ...v6.flatMap((kv) => [`net.ipv6.conf.all.${kv}`, `net.ipv6.conf.default.${kv}`]));
     }
     const br = `br${this.tag}`;
     execFileSync('ip', ['-n', this.ns.sw, 'link', 'add', br, 'type', 'bridge', 'mcast_snooping', '0']);
@@ -73,6 +103,7 @@ export class VrrpLab {
       }
       execFileSync('ip', ['-n', this.ns[k], 'link', 'set', this.ifs[k], 'up']);
       execFileSync('ip', ['-n', this.ns[k], 'addr', 'add', `${addrs[k]}/24`, 'dev', this.ifs[k]]);
+      if (fam.af === 6) execFileSync('ip', ['-n', this.ns[k], 'addr', 'add', `${fam[k]}/${fam.plen}`, 'dev', this.ifs[k], 'nodad']);
     }
     const mac = (k: 'ka' | 'ts'): string => (JSON.parse(execFileSync('ip', ['-n', this.ns[k], '-j', 'link', 'show', this.ifs[k]], { encoding: 'utf8' })) as { address: string }[])[0]!.address;
     this.mac = { ka: mac('ka'), ts: mac('ts') };
@@ -118,6 +149,7 @@ export class VrrpLab {
     const p = this.spawn(this.ns.ts, process.execPath, [CLI('tsvs'), 'daemon', '-f', conf], ['stderr']);
     await this.waitFor(p, '"daemon_ready"', 15000);
     this.ctl('tsip route add 192.168.77.0/24 dev dpdk0');
+    if (this.fam.af === 6) this.ctl(`tsip route add ${this.fam.net}/${this.fam.plen} dev dpdk0`);
     return p;
   }
 
@@ -133,10 +165,10 @@ export class VrrpLab {
     return execFileSync(process.execPath, [CLI(prog!), ...args], { encoding: 'utf8', env: { ...process.env, TSVS_SOCKET: this.socket } });
   }
 
-  /** dumpcap in the observer: VRRP and ARP, until stop() resolves with the frames. */
+  /** dumpcap in the observer: VRRP and ARP (or NA), until stop() resolves with the frames. */
   capture(): { stop(): Promise<CaptureFrame[]> } {
     const file = join(this.dir, `cap-${Date.now()}.pcapng`);
-    const p = this.spawn(this.ns.ob, 'dumpcap', ['-q', '-i', this.ifs.ob, '-f', 'ip proto 112 or arp', '-w', file], ['stderr']);
+    const p = this.spawn(this.ns.ob, 'dumpcap', ['-q', '-i', this.ifs.ob, '-f', this.fam.capture, '-w', file], ['stderr']);
     return {
       stop: async () => {
         // dumpcap needs a moment to have its filter on: callers start it before anything happens.
@@ -144,6 +176,20 @@ export class VrrpLab {
         return existsSync(file) ? readCaptureFile(file) : [];
       },
     };
+  }
+
+  /**
+   * A failover on the capture: capturing (1.2 s of the old master's adverts first), `stop` the
+   * master, wait for `heir` to log `masterLine`, `settleMs` more (NA / GARP bursts), and the frames.
+   */
+  async failover(stop: () => Promise<void>, heir: Proc, masterLine: string, settleMs: number): Promise<CaptureFrame[]> {
+    const cap = this.capture();
+    await sleep(1200);
+    const from = heir.out.length;
+    await stop();
+    await this.waitFor(heir, masterLine, 10_000, from);
+    await sleep(settleMs);
+    return cap.stop();
   }
 
   /** Signals p and resolves when it has exited. */
@@ -163,12 +209,25 @@ export class VrrpLab {
   pingVip(): { ok: boolean; mac: string | undefined } {
     let ok = true;
     try {
-      this.sh(this.ns.ob, 'ping', '-c', '1', '-W', '2', VIP);
+      this.sh(this.ns.ob, 'ping', '-c', '1', '-W', '2', this.fam.vip);
     } catch {
       ok = false;
     }
-    const rows = JSON.parse(this.sh(this.ns.ob, 'ip', '-j', 'neigh', 'show', VIP)) as { lladdr?: string }[];
-    return { ok, mac: rows[0]?.lladdr };
+    return { ok, mac: this.vipNeighbour().mac };
+  }
+
+  /** The observer's neighbour entry for the VIP (ARP or ND): its MAC and state, read without sending anything. */
+  vipNeighbour(): { mac: string | undefined; state: string | undefined } {
+    const rows = JSON.parse(this.sh(this.ns.ob, 'ip', '-j', 'neigh', 'show', this.fam.vip)) as { lladdr?: string; state?: string[] }[];
+    return { mac: rows[0]?.lladdr, state: rows[0]?.state?.join(',') };
+  }
+
+  /** The kernel's IPv6 link-local address on k's veth (where an IPv6 advert comes from). */
+  linkLocal(k: 'ka' | 'ts'): string {
+    const rows = JSON.parse(this.sh(this.ns[k], 'ip', '-j', '-6', 'addr', 'show', 'dev', this.ifs[k])) as { addr_info: { local: string; scope: string }[] }[];
+    const a = rows[0]?.addr_info.find((x) => x.scope === 'link')?.local;
+    if (!a) throw new Error(`no IPv6 link-local address on ${this.ifs[k]}`);
+    return a;
   }
 
   async destroy(): Promise<void> {
