@@ -112,7 +112,9 @@ export class AfPacketVrrpLink implements VrrpLink {
       // Make the kernel resolve it: a datagram to the discard port sends an ARP request / NS first.
       p.askedAt = now;
       const s = createSocket(peer.af === 4 ? 'udp4' : 'udp6');
-      s.send(Buffer.alloc(0), 9, key, () => s.close());
+      // A link-local peer (fe80::/10, usual for IPv6 VRRP) is reachable only with its scope.
+      const scoped = peer.af === 6 && (peer.w0 >>> 22) === 0x3fa ? `${key}%${this.ifname}` : key;
+      s.send(Buffer.alloc(0), 9, scoped, () => s.close());
     }
     return p.mac;
   }
