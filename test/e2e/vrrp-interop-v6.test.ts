@@ -226,6 +226,35 @@ describe('VRRPv3 over IPv6 with Debian keepalived 2.2.7', { skip, timeout: 180_0
     assert.deepEqual(lab.readNotify(tsNotify).at(-1), 'INSTANCE VI_1 STOP 100');
   });
 
+  test('unicast_peer over IPv6 between link-local addresses: keepalived stays backup while we advertise to it, we discard its lower priority adverts and preempt', async () => {
+    const [tsLl, kaLl] = [lab.linkLocal('ts'), lab.linkLocal('ka')];
+    const uni = (c: string, src: string, peer: string): string => c.replace('virtual_router_id', `unicast_src_ip ${src}\n  unicast_peer {\n    ${peer}\n  }\n  virtual_router_id`);
+    await lab.kill(ka, 'SIGTERM');
+    // Our side must resolve keepalived's link-local MAC itself (a scoped address: fe80::...%if).
+    lab.sh(lab.ns.ts, 'ip', '-6', 'neigh', 'flush', 'dev', lab.ifs.ts);
+    ours = lab.startOurs(uni(tsConf(100), tsLl, kaLl), 'ts-uni');
+    await lab.waitFor(ours, '"message":"(VI_1) Entering MASTER STATE"', 10_000);
+    ka = lab.startKeepalived(uni(kaConf(80), kaLl, tsLl), 'ka-uni');
+    kaRuns.push(ka);
+    await lab.waitFor(ka, '(VI_1) Entering BACKUP STATE (init)', 10_000);
+    // Longer than keepalived's Master_Down_Interval (3.69 s): it hears our unicast adverts.
+    await sleep(5000);
+    assert.ok(!ka.out.includes('Entering MASTER STATE'), ka.out);
+    const kaFrom = ka.out.length;
+    await lab.kill(ours, 'SIGKILL');
+    await lab.waitFor(ka, '(VI_1) Entering MASTER STATE', 10_000, kaFrom);
+    ours = lab.startOurs(uni(tsConf(100), tsLl, kaLl), 'ts-uni2');
+    await lab.waitFor(ours, `"message":"(VI_1) received lower priority (80) advert from ${kaLl} - discarding"`, 10_000);
+    await lab.waitFor(ours, '"message":"(VI_1) Entering MASTER STATE"', 10_000);
+    await lab.waitFor(ka, `(VI_1) Master received advert from ${tsLl} with higher priority 100, ours 80`, 5000, kaFrom);
+    assert.ok(!ours.out.includes('vrrp_advert_rejected'), ours.out);
+    await lab.kill(ours, 'SIGTERM');
+    await lab.kill(ka, 'SIGTERM');
+    // Back to where the previous test left things: keepalived alone, master on multicast.
+    startKa(80, 'ka-after');
+    await lab.waitFor(ka, '(VI_1) Entering MASTER STATE', 10_000);
+  });
+
   test('a host that forwards IPv6: the daemon turns IPv6 off on its port, our instance needs mcast_src_ip, and with it keepalived hears us', async () => {
     const ll = lab.linkLocal('ts');
     await lab.kill(daemon, 'SIGTERM');
