@@ -1,6 +1,7 @@
 // The long-running `tsvs keepalived -f FILE`: holds the configuration, runs the checkers and the
 // VRRP seam, and keeps the daemon equal to desiredState() by sending diffBatch() batches through a
-// KeepalivedTarget, one at a time, retried with backoff. SIGHUP reloads; stop releases.
+// KeepalivedTarget, one at a time, retried with backoff. Each batch is diffed from what the daemon
+// holds, read just before. SIGHUP reloads; stop releases.
 //
 // Never talks to the data plane: everything goes through the daemon's control socket or API,
 // as DPVS's keepalived goes through dpvs's ipvsadm socket.
@@ -11,6 +12,7 @@ import type { Logger } from '../control/log.js';
 import { type KeepalivedTarget, diffBatch } from './batch.js';
 import { type HealthEvent, HealthMonitor, runScriptDetached } from './check/monitor.js';
 import { checkerSchedule } from './check/runner.js';
+import { adoptedState, configuredVips, describeState } from './daemon-state.js';
 import { type DesiredState, desiredState, rsId } from './desired.js';
 import { type Diagnostics, formatDiagnostic } from './diagnostics.js';
 import { formatRs, formatVs, healthEventMessages } from './messages.js';
@@ -34,6 +36,12 @@ export interface KeepalivedProcessOptions {
   readonly releaseServices?: boolean;
   /** keepalived -V/--dont-release-vrrp when false: leave the VIPs on stop. */
   readonly releaseVips?: boolean;
+  /**
+   * How often the daemon's state is read with nothing else happening, so a daemon that restarted
+   * (or a service deleted by hand) gets its configuration back without waiting for an event.
+   * Default 5000 ms; 0: only before each batch.
+   */
+  readonly stateCheckMs?: number;
 }
 
 const EMPTY: DesiredState = { services: [], vips: [] };
@@ -52,8 +60,14 @@ export class KeepalivedProcess {
   #config: KeepalivedConfig;
   #monitor: HealthMonitor;
   readonly #vrrp: VrrpDriver;
-  /** What the daemon holds, as far as we know: the last state a batch was accepted for. */
+  /**
+   * What the daemon holds of ours: read back before each batch (adoptedState), then the state the
+   * batch was accepted for.
+   */
   #applied: DesiredState = EMPTY;
+  /** Whether the daemon's state has been read once (the first read adopts what it holds). */
+  #read = false;
+  #stateCheck: NodeJS.Timeout | undefined;
   #dirty = false;
   #loop: Promise<void> | undefined;
   #stopping = false;
@@ -109,6 +123,11 @@ export class KeepalivedProcess {
     });
     this.#kick();
     this.#monitor.start();
+    const every = this.opts.stateCheckMs ?? 5000;
+    if (every > 0) {
+      this.#stateCheck = setInterval(() => this.#kick(), every);
+      this.#stateCheck.unref();
+    }
   }
 
   #newMonitor(config: KeepalivedConfig, initial?: ReturnType<HealthMonitor['health']>): HealthMonitor {
@@ -145,19 +164,47 @@ export class KeepalivedProcess {
   }
 
   /**
+   * Reads the daemon's state and keeps the part that is ours (adoptedState): what this
+   * configuration names, or what we put there before. The first read adopts what a previous run
+   * (or an operator) left; a later one that differs from what was applied means the daemon
+   * restarted or someone changed it by hand, and the next diff repairs it.
+   */
+  async #readDaemon(desired: DesiredState): Promise<DesiredState> {
+    const held = adoptedState(await this.opts.target.read(), desired, this.#applied, configuredVips(this.#config));
+    if (!this.#read) {
+      this.#read = true;
+      if (held.services.length || held.vips.length) {
+        this.opts.log({ level: 'info', event: 'daemon_state_adopted', message: `The daemon already holds ${describeState(held)}: adopting it` });
+      }
+    } else if (diffBatch(this.#applied, held).length) {
+      this.opts.log({
+        level: 'warn', event: 'daemon_state_changed',
+        message: `The daemon no longer holds what tsvs keepalived applied (restarted, or changed by hand); it holds ${describeState(held) || 'none of it'}`,
+      });
+    }
+    this.#applied = held;
+    return held;
+  }
+
+  /**
    * One batch at a time. The desired state is computed when a batch is about to go, so a burst of
-   * events becomes one batch. The daemon applies a batch all or nothing: after a failure,
-   * `#applied` is still what it holds, and the next try diffs from there.
+   * events becomes one batch. It is diffed from what the daemon holds, read just before, so a
+   * service left by a previous run is edited rather than added twice, and a daemon that lost its
+   * state gets it back. The daemon applies a batch all or nothing; a refused one is retried, and
+   * its retry reads the daemon again.
    */
   async #applyLoop(): Promise<void> {
     const { firstMs, maxMs } = this.opts.retry ?? { firstMs: 200, maxMs: 5000 };
     let delay = firstMs;
     while (this.#dirty && !this.#stopping) {
       this.#dirty = false;
-      const desired = this.#desired();
-      const batch = diffBatch(this.#applied, desired);
-      if (batch.length === 0) continue;
+      let batch: string[] = [];
       try {
+        await this.#readDaemon(this.#desired());
+        // Computed after the read: VRRP may have moved meanwhile.
+        const desired = this.#desired();
+        batch = diffBatch(this.#applied, desired);
+        if (batch.length === 0) continue;
         await this.opts.target.apply(batch);
         this.#applied = desired;
         this.#applies++;
@@ -226,11 +273,16 @@ export class KeepalivedProcess {
   async #stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    clearInterval(this.#stateCheck);
     this.#wake.abort();
     await this.#loop;
     await this.#monitor.stop();
     await this.#vrrp.stop();
     this.#omegaNotifies();
+    try {
+      // What to remove is what the daemon still holds of ours (it may have restarted).
+      await this.#readDaemon(this.#desired());
+    } catch { /* unreachable: the release below fails and says so */ }
     const keep = {
       services: this.opts.releaseServices === false ? this.#applied.services : [],
       vips: this.opts.releaseVips === false ? this.#applied.vips : [],
