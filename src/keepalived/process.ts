@@ -67,6 +67,8 @@ export class KeepalivedProcess {
   #applied: DesiredState = EMPTY;
   /** Whether the daemon's state has been read once (the first read adopts what it holds). */
   #read = false;
+  /** lvs_flush: the first batch starts with `tsvsadm -C` (at start only, as keepalived). */
+  #flushPending: boolean;
   #stateCheck: NodeJS.Timeout | undefined;
   #dirty = false;
   #loop: Promise<void> | undefined;
@@ -78,6 +80,7 @@ export class KeepalivedProcess {
 
   constructor(config: KeepalivedConfig, private readonly opts: KeepalivedProcessOptions) {
     this.#config = config;
+    this.#flushPending = config.globalDefs.lvsFlush;
     this.#vrrp = opts.vrrp ?? new ConfiguredStateVrrp();
     this.#monitor = this.#newMonitor(config);
   }
@@ -203,9 +206,12 @@ export class KeepalivedProcess {
         await this.#readDaemon(this.#desired());
         // Computed after the read: VRRP may have moved meanwhile.
         const desired = this.#desired();
-        batch = diffBatch(this.#applied, desired);
+        // lvs_flush: everything goes, others' services too, in the same atomic batch as ours.
+        const flush = this.#flushPending;
+        batch = flush ? ['tsvsadm -C', ...diffBatch({ services: [], vips: this.#applied.vips }, desired)] : diffBatch(this.#applied, desired);
         if (batch.length === 0) continue;
         await this.opts.target.apply(batch);
+        if (flush) this.#flushPending = false;
         this.#applied = desired;
         this.#applies++;
         this.opts.log({ level: 'info', event: 'batch_applied', lines: batch });
@@ -260,9 +266,10 @@ export class KeepalivedProcess {
   }
 
   /**
-   * SIGTERM: stop the checkers and VRRP, run the omega notifiers, then (keepalived's default,
-   * lvs_flush_on_stop off: clear_services) remove the services and VIPs this process added,
-   * unless told not to release them.
+   * SIGTERM: stop the checkers and VRRP, run the omega notifiers, then (keepalived's
+   * clear_services) remove the services and VIPs of this configuration, unless told not to release
+   * them. `lvs_flush_on_stop` flushes the whole table instead; `lvs_flush_on_stop VS` removes each
+   * service whole, without logging its real servers.
    */
   stop(): Promise<void> {
     const run = this.#lifecycle.then(() => this.#stop());
@@ -287,8 +294,14 @@ export class KeepalivedProcess {
       services: this.opts.releaseServices === false ? this.#applied.services : [],
       vips: this.opts.releaseVips === false ? this.#applied.vips : [],
     };
-    if (keep.services.length === 0) this.#logShutdown();
-    const batch = diffBatch(this.#applied, keep);
+    const flush = this.opts.releaseServices !== false ? this.#config.globalDefs.lvsFlushOnStop : 'none';
+    // keepalived logs each real server only when it removes them one by one (no lvs_flush_on_stop).
+    if (keep.services.length === 0 && flush === 'none') this.#logShutdown();
+    // lvs_flush_on_stop without VS flushes the whole table (ipvs_flush_cmd), others' services too,
+    // but only when the configuration has virtual servers (clear_services returns early otherwise).
+    const batch = flush === 'full' && this.#config.virtualServers.length
+      ? ['tsvsadm -C', ...diffBatch({ services: [], vips: this.#applied.vips }, keep)]
+      : diffBatch(this.#applied, keep);
     if (batch.length) {
       try {
         await this.opts.target.apply(batch);

@@ -443,7 +443,10 @@ describe('the API target (--api URL --token-file F)', () => {
 
 describe('adopting the daemon\'s state (a previous run, a restarted daemon, a service deleted by hand)', () => {
   /** No checkers: every real server is alive, so the desired state is known exactly. */
-  const conf = (w: number): string => `
+  const conf = (w: number, globals = ''): string => `
+global_defs {
+${globals}
+}
 virtual_server 10.0.0.104 80 {
     lb_algo wrr
     lb_kind NAT
@@ -458,10 +461,10 @@ virtual_server 10.0.0.104 80 {
   const row = (addr: string, w: number): string => `  -> ${addr.padEnd(29)}Masq    ${String(w).padEnd(6)} 0          0         `;
   const ours = (w: number): string[] => ['TCP  10.0.0.104:80 wrr', row('192.168.100.2:80', w), row('192.168.100.3:80', 1)];
   const theirs = ['TCP  10.0.0.199:80 rr', row('192.168.100.9:80', 1)];
-  const setup = async (o: { socket?: string; stateCheckMs?: number; w?: number } = {}) => {
+  const setup = async (o: { socket?: string; stateCheckMs?: number; globals?: string } = {}) => {
     const dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-'));
     const file = join(dir, 'keepalived.conf');
-    writeFileSync(file, conf(o.w ?? 5));
+    writeFileSync(file, conf(5, o.globals));
     const h = await startDaemon(1, o.socket ? { socket: o.socket } : {});
     const logs: LogRecord[] = [];
     const start = (): KeepalivedProcess => KeepalivedProcess.start({
@@ -556,4 +559,57 @@ virtual_server 10.0.0.104 80 {
       await t.cleanup();
     }
   });
+
+  const leftovers = [
+    'tsvsadm -A -t 10.0.0.104:80 -s wrr', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.2:80 -m -w 2',
+    'tsvsadm -A -t 10.0.0.199:80 -s rr', 'tsvsadm -a -t 10.0.0.199:80 -r 192.168.100.9:80 -m -w 1',
+  ].join('\n');
+  const fullBatchLines = ['tsvsadm -A -t 10.0.0.104:80 -s wrr', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.2:80 -m -w 5', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.3:80 -m -w 1'];
+
+  test('lvs_flush: the first batch flushes the whole table (others\' services too), then builds ours, atomically', async () => {
+    const t = await setup({ globals: 'lvs_flush' });
+    await configure(t.h, leftovers);
+    const proc = t.start();
+    try {
+      await proc.settled();
+      assert.deepEqual(t.batches(), [['tsvsadm -C', ...fullBatchLines]]);
+      assert.equal(await t.list(), [...HEADER, ...ours(5), ''].join('\n'));
+      // Only at start: a reload does not flush again.
+      await configure(t.h, 'tsvsadm -A -t 10.0.0.199:80 -s rr');
+      writeFileSync(t.file, conf(6, 'lvs_flush'));
+      assert.equal(await proc.reload(), true);
+      await proc.settled();
+      assert.deepEqual(t.batches().at(-1), ['tsvsadm -e -t 10.0.0.104:80 -r 192.168.100.2:80 -w 6']);
+      assert.equal(await t.list(), [...HEADER, ...ours(6), 'TCP  10.0.0.199:80 rr', ''].join('\n'));
+    } finally {
+      await proc.stop();
+      await t.cleanup();
+    }
+  });
+
+  for (const [mode, expected] of [
+    ['lvs_flush_on_stop', { lines: ['tsvsadm -C'], left: [] as string[] }],
+    ['lvs_flush_on_stop VS', { lines: ['tsvsadm -D -t 10.0.0.104:80'], left: theirs }],
+    ['', { lines: ['tsvsadm -D -t 10.0.0.104:80'], left: theirs }],
+  ] as const) {
+    test(`stop with ${mode || 'no lvs_flush_on_stop'}: ${mode === 'lvs_flush_on_stop' ? 'the whole table is flushed' : 'only our service goes'}${mode ? ', without a line per real server' : ', each real server logged'}`, async () => {
+      const t = await setup({ globals: mode });
+      await configure(t.h, leftovers.split('\n').slice(2).join('\n'));
+      const proc = t.start();
+      try {
+        await proc.settled();
+        assert.equal(await t.list(), [...HEADER, ...ours(5), ...theirs, ''].join('\n'));
+        await proc.stop();
+        assert.deepEqual(t.batches().at(-1), expected.lines);
+        assert.equal(await t.list(), [...HEADER, ...expected.left, ''].join('\n'));
+        assert.deepEqual(t.logs.filter((l) => l.event === 'rs_shutdown').map((l) => l.message), mode ? [] : [
+          'Shutting down service [192.168.100.2]:tcp:80 from VS [10.0.0.104]:tcp:80',
+          'Shutting down service [192.168.100.3]:tcp:80 from VS [10.0.0.104]:tcp:80',
+        ]);
+      } finally {
+        await proc.stop();
+        await t.cleanup();
+      }
+    });
+  }
 });
