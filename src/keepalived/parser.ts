@@ -118,6 +118,12 @@ function duplicates<T extends { name: string; where: { file: string; line: numbe
 function crossCheck(d: Diagnostics, c: KeepalivedConfig): void {
   duplicates(d, 'vrrp_instance', c.vrrpInstances);
   duplicates(d, 'vrrp_sync_group', c.vrrpSyncGroups);
+  for (const vs of c.virtualServers) {
+    if (!vs.haSuspend) continue;
+    const k = vs.key;
+    const fwmarks = k.kind === 'fwmark' || (k.kind === 'group' && (c.virtualServerGroups.find((g) => g.name === k.name)?.fwmarks.length ?? 0) > 0);
+    if (fwmarks) d.warn(vs.where, 'ha_suspend cannot be used with fwmarks: ignored (keepalived clears it too)');
+  }
   duplicates(d, 'local_address_group', c.localAddressGroups);
   duplicates(d, 'virtual_server_group', c.virtualServerGroups);
   const instances = new Set(c.vrrpInstances.map((v) => v.name));

@@ -9,17 +9,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsvsError } from '../errors.js';
 import type { Logger } from '../control/log.js';
-import { type KeepalivedTarget, diffBatch } from './batch.js';
+import { type KeepalivedTarget, diffBatch, sameVip } from './batch.js';
 import { type HealthEvent, HealthMonitor, runScriptDetached } from './check/monitor.js';
 import { checkerSchedule } from './check/runner.js';
 import { adoptedState, configuredVips, describeState } from './daemon-state.js';
-import { type DesiredState, desiredState, rsId } from './desired.js';
+import { type DesiredState, type DesiredVip, desiredState, haSuspendAddrs, rsId } from './desired.js';
 import { type Diagnostics, formatDiagnostic } from './diagnostics.js';
 import { formatRs, formatVs, healthEventMessages } from './messages.js';
 import type { KeepalivedConfig } from './model.js';
 import { parseKeepalivedFile } from './parser.js';
 import { RefusedBatchError } from './target.js';
 import { ConfiguredStateVrrp, type VrrpDriver } from './vrrp-driver.js';
+import { type IpAddr, ipEquals } from '../packet/inet.js';
 
 export interface KeepalivedProcessOptions {
   readonly file: string;
@@ -70,6 +71,8 @@ export class KeepalivedProcess {
   /** lvs_flush: the first batch starts with `tsvsadm -C` (at start only, as keepalived). */
   #flushPending: boolean;
   #stateCheck: NodeJS.Timeout | undefined;
+  /** Every `tsip addr` address the daemon holds (last read, then our accepted VIP changes): ha_suspend reads it. */
+  #daemonAddrs: readonly DesiredVip[] = [];
   #dirty = false;
   #loop: Promise<void> | undefined;
   #stopping = false;
@@ -134,12 +137,22 @@ export class KeepalivedProcess {
   }
 
   #newMonitor(config: KeepalivedConfig, initial?: ReturnType<HealthMonitor['health']>): HealthMonitor {
-    return new HealthMonitor(config, {
+    const m = new HealthMonitor(config, {
       onEvent: (e) => this.#onHealth(config, e),
       ...(this.opts.runScript ? { runScript: this.opts.runScript } : {}),
       ...(this.opts.random ? { random: this.opts.random } : {}),
       ...(initial ? { initial } : {}),
     });
+    // ha_suspend: checkers start suspended unless the daemon already holds an address of their
+    // virtual server (keepalived's register_checkers_thread: "Deactivating healthchecker").
+    for (const vs of config.virtualServers) {
+      const addrs = haSuspendAddrs(config, vs);
+      if (addrs.length === 0 || this.#holdsAny(addrs)) continue;
+      for (const rs of m.setActive(vs, false)) {
+        this.opts.log({ level: 'info', event: 'checker_suspended', message: `Deactivating healthchecker for service ${formatRs(config, vs, rs)} for VS ${formatVs(vs)}` });
+      }
+    }
+    return m;
   }
 
   #onHealth(config: KeepalivedConfig, e: HealthEvent): void {
@@ -173,7 +186,9 @@ export class KeepalivedProcess {
    * restarted or someone changed it by hand, and the next diff repairs it.
    */
   async #readDaemon(desired: DesiredState): Promise<DesiredState> {
-    const held = adoptedState(await this.opts.target.read(), desired, this.#applied, configuredVips(this.#config));
+    const seen = await this.opts.target.read();
+    this.#daemonAddrs = seen.vips;
+    const held = adoptedState(seen, desired, this.#applied, configuredVips(this.#config));
     if (!this.#read) {
       this.#read = true;
       if (held.services.length || held.vips.length) {
@@ -186,7 +201,32 @@ export class KeepalivedProcess {
       });
     }
     this.#applied = held;
+    this.#haSuspend();
     return held;
+  }
+
+  /** Whether the daemon holds one of `addrs` as a `tsip addr` address. */
+  #holdsAny(addrs: readonly IpAddr[]): boolean {
+    return addrs.some((a) => this.#daemonAddrs.some((v) => ipEquals(v.addr, a)));
+  }
+
+  /**
+   * ha_suspend (keepalived's update_checker_activity): the checkers of such a virtual server run
+   * only while the daemon holds one of its addresses, as a VIP this node is MASTER for does, and
+   * are suspended, their verdicts frozen, while it holds none.
+   */
+  #haSuspend(): void {
+    for (const vs of this.#config.virtualServers) {
+      const addrs = haSuspendAddrs(this.#config, vs);
+      if (addrs.length === 0) continue;
+      const active = this.#holdsAny(addrs);
+      for (const rs of this.#monitor.setActive(vs, active)) {
+        this.opts.log({
+          level: 'info', event: active ? 'checker_activated' : 'checker_suspended',
+          message: `${active ? 'Activating' : 'Suspending'} healthchecker for service ${formatRs(this.#config, vs, rs)} for VS ${formatVs(vs)}`,
+        });
+      }
+    }
   }
 
   /**
@@ -212,9 +252,13 @@ export class KeepalivedProcess {
         if (batch.length === 0) continue;
         await this.opts.target.apply(batch);
         if (flush) this.#flushPending = false;
+        // The VIPs this batch added or removed: ha_suspend follows them once the daemon holds them.
+        const before = this.#applied.vips;
+        this.#daemonAddrs = [...this.#daemonAddrs.filter((v) => !before.some((b) => sameVip(b, v))), ...desired.vips];
         this.#applied = desired;
         this.#applies++;
         this.opts.log({ level: 'info', event: 'batch_applied', lines: batch });
+        this.#haSuspend();
         delay = firstMs;
       } catch (e) {
         const refused = e instanceof RefusedBatchError;
