@@ -122,8 +122,8 @@ export class KeepalivedProcess {
       level: 'info', event: 'keepalived_start', file: this.opts.file,
       message: `Starting tsvs keepalived: ${c.virtualServers.length} virtual_server, ${c.vrrpInstances.length} vrrp_instance`,
     });
-    this.#vrrp.start(c, (instance, state) => {
-      this.opts.log({ level: 'info', event: 'vrrp_state', instance, state, message: `(${instance}) Entering ${state} STATE` });
+    // VRRP logs the change itself ({"event":"vrrp_state", "message":"(VI_1) Entering MASTER STATE"}).
+    this.#vrrp.start(c, () => {
       this.#kick();
       return this.settled();
     });

@@ -89,6 +89,9 @@ virtual_server 10.0.0.105 80 {
     await proc.settled();
     assert.equal(await vipHeld(), true);
     assert.deepEqual(msgs().slice(1), [`Activating healthchecker for service ${rs} for VS [10.0.0.105]:tcp:80`]);
+    // The transition is one log line, from VRRP, with keepalived's text (not repeated by the process).
+    assert.deepEqual(logs.filter((l) => String(l.message).includes('Entering MASTER STATE')).map((l) => [l.event, l.state, l.message]),
+      [['vrrp_state', 'MASTER', '(VI_1) Entering MASTER STATE']]);
     await until('a few probes', () => probes >= 3);
 
     // A higher priority master appears: BACKUP, the VIP leaves, the checker is suspended.
