@@ -8,6 +8,8 @@ import type { DesiredDest, DesiredService, DesiredServiceOptions, DesiredState, 
 export interface KeepalivedTarget {
   /** Applies the lines in order; rejects (changing nothing more) at the first line refused. */
   apply(batch: readonly string[]): Promise<void>;
+  /** What the daemon holds now: every service, and every `tsip addr` address (see daemon-state.ts). */
+  read(): Promise<DesiredState>;
 }
 
 const METHOD_FLAG = { dr: '-g', tunnel: '-i', nat: '-m', fnat: '-b' } as const;
@@ -55,13 +57,13 @@ const laddrLine = (op: 'add' | 'del', s: DesiredService, l: { addr: IpAddr; dev:
   `tsvsadm --${op}-laddr ${svcArg(s)} -z ${formatIp(l.addr)} -F ${l.dev}`;
 const vipLine = (op: 'add' | 'del', v: DesiredVip): string => `tsip addr ${op} ${formatIp(v.addr)}/${v.plen} dev ${v.dev}`;
 
-function sameService(a: DesiredService, b: DesiredService): boolean {
+export function sameService(a: DesiredService, b: DesiredService): boolean {
   if (a.fwmark !== undefined || b.fwmark !== undefined) return a.fwmark === b.fwmark && a.addr.af === b.addr.af;
   return a.proto === b.proto && a.port === b.port && ipEquals(a.addr, b.addr);
 }
 const sameDest = (a: DesiredDest, b: DesiredDest): boolean => a.port === b.port && ipEquals(a.addr, b.addr);
 const sameLaddr = (a: { addr: IpAddr; dev: string }, b: { addr: IpAddr; dev: string }): boolean => a.dev === b.dev && ipEquals(a.addr, b.addr);
-const sameVip = (a: DesiredVip, b: DesiredVip): boolean => a.dev === b.dev && a.plen === b.plen && ipEquals(a.addr, b.addr);
+export const sameVip = (a: DesiredVip, b: DesiredVip): boolean => a.dev === b.dev && a.plen === b.plen && ipEquals(a.addr, b.addr);
 
 /** Every line to build `state` from an empty tsvs. */
 export function fullBatch(state: DesiredState): string[] {

@@ -129,6 +129,17 @@ function serviceAddrs(config: KeepalivedConfig, vs: VirtualServer): { addr: IpAd
   return [{ addr: any, port: 0, fwmark: vs.key.mark }];
 }
 
+/**
+ * ha_suspend: the addresses whose presence in the daemon enables the checkers of `vs` (any one of
+ * them, as keepalived counts them), or none when ha_suspend does not apply: unset, or a virtual
+ * server with fwmarks (keepalived clears ha_suspend there, check_data.c).
+ */
+export function haSuspendAddrs(config: KeepalivedConfig, vs: VirtualServer): IpAddr[] {
+  if (!vs.haSuspend) return [];
+  const entries = serviceAddrs(config, vs);
+  return entries.some((e) => e.fwmark !== undefined) ? [] : entries.map((e) => e.addr);
+}
+
 function serviceOptions(vs: VirtualServer): DesiredServiceOptions {
   return {
     scheduler: vs.sched, ops: vs.ops, schedFlags: vs.schedFlags, expireQuiescent: vs.expireQuiescent,

@@ -32,6 +32,14 @@ export interface GlobalDefs {
   /** enable_script_security / script_user: recorded for the process that runs scripts. */
   readonly enableScriptSecurity: boolean;
   readonly scriptUser?: string;
+  /** lvs_flush: flush the whole service table when the process starts (not on reload). */
+  readonly lvsFlush: boolean;
+  /**
+   * lvs_flush_on_stop (keepalived 2.2.7's global_parser.c): 'none' (unset: remove the real servers,
+   * then the services, this configuration added), 'full' (no argument: flush the whole table) or
+   * 'vs' (`VS`: remove each of this configuration's services whole).
+   */
+  readonly lvsFlushOnStop: 'none' | 'full' | 'vs';
 }
 
 /** `virtual_ipaddress` entry: `<IP>[/<PLEN>] [brd IP] [dev IF] [scope S] [label L]`. */

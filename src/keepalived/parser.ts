@@ -19,7 +19,7 @@ export interface ParseResult {
 
 const DEFAULT_GLOBAL_DEFS: GlobalDefs = {
   vrrpGarpMasterDelay: 5, vrrpGarpMasterRepeat: 5, vrrpGarpMasterRefresh: 0, vrrpGarpMasterRefreshRepeat: 1,
-  vrrpGarpInterval: 0, vrrpGnaInterval: 0, vrrpStrict: false, enableScriptSecurity: false,
+  vrrpGarpInterval: 0, vrrpGnaInterval: 0, vrrpStrict: false, enableScriptSecurity: false, lvsFlush: false, lvsFlushOnStop: 'none',
 };
 
 /** global_defs keywords keepalived knows that have no effect in tsvs (mail alerts, SNMP, D-Bus...). */
@@ -29,7 +29,7 @@ const GLOBAL_IGNORED = [
   'enable_snmp_vrrp', 'enable_snmp_checker', 'enable_snmp_rfc', 'enable_snmp_rfcv2', 'enable_snmp_rfcv3',
   'enable_dbus', 'vrrp_skip_check_adv_addr', 'vrrp_iptables', 'vrrp_ipsets', 'vrrp_check_unicast_src',
   'max_auto_priority', 'checker_log_all_failures', 'dynamic_interfaces', 'process_names', 'vrrp_no_swap',
-  'checker_no_swap', 'lvs_flush', 'lvs_timeouts', 'lvs_sync_daemon', 'vrrp_priority', 'checker_priority',
+  'checker_no_swap', 'lvs_timeouts', 'lvs_sync_daemon', 'vrrp_priority', 'checker_priority',
   'vrrp_rt_priority', 'checker_rt_priority', 'vrrp_notify_fifo', 'notify_fifo', 'lvs_notify_fifo',
   'vrrp_lower_prio_no_advert', 'vrrp_higher_prio_send_advert', 'random_seed', 'nftables', 'vrrp_startup_delay',
 ];
@@ -38,6 +38,12 @@ function parseGlobalDefs(d: Diagnostics, n: BraceNode, base: GlobalDefs): Global
   const g: Mutable<GlobalDefs> = { ...base };
   const secs = (k: 'vrrpGarpMasterDelay' | 'vrrpGarpMasterRefresh' | 'vrrpGarpLowerPrioDelay' | 'vrrpGarpInterval' | 'vrrpGnaInterval') =>
     (s: BraceNode): void => { const v = seconds(d, s, 0, 31_536_000); if (v !== undefined) g[k] = v; };
+  const flushOnStop = (s: BraceNode): void => {
+    const v = s.words[1];
+    if (v === undefined) g.lvsFlushOnStop = 'full';
+    else if (v === 'VS') g.lvsFlushOnStop = 'vs';
+    else d.error(s, `${s.words[0]} takes no value (flush the whole table on stop) or VS (remove each virtual server whole), got '${v}'`);
+  };
   const reps = (k: 'vrrpGarpMasterRepeat' | 'vrrpGarpMasterRefreshRepeat' | 'vrrpGarpLowerPrioRepeat') =>
     (s: BraceNode): void => { const v = uint(d, s, 1, 255); if (v !== undefined) g[k] = v; };
   walk(d, blockOf(d, n), 'global_defs', {
@@ -55,6 +61,10 @@ function parseGlobalDefs(d: Diagnostics, n: BraceNode, base: GlobalDefs): Global
     vrrp_version: (s) => { const v = uint(d, s, 2, 3); if (v !== undefined) g.vrrpVersion = v === 2 ? 2 : 3; },
     vrrp_strict: (s) => { g.vrrpStrict = flag(d, s); },
     enable_script_security: (s) => { g.enableScriptSecurity = flag(d, s); },
+    lvs_flush: () => { g.lvsFlush = true; },
+    lvs_flush_on_stop: (s) => flushOnStop(s),
+    // The spelling before keepalived 2.1.5, still accepted by 2.2.7.
+    lvs_flush_onstop: (s) => flushOnStop(s),
     script_user: (s) => { const v = s.words.slice(1).join(' '); if (v) g.scriptUser = v; else d.error(s, 'script_user needs a user name'); },
   }, GLOBAL_IGNORED);
   return g;
@@ -108,6 +118,12 @@ function duplicates<T extends { name: string; where: { file: string; line: numbe
 function crossCheck(d: Diagnostics, c: KeepalivedConfig): void {
   duplicates(d, 'vrrp_instance', c.vrrpInstances);
   duplicates(d, 'vrrp_sync_group', c.vrrpSyncGroups);
+  for (const vs of c.virtualServers) {
+    if (!vs.haSuspend) continue;
+    const k = vs.key;
+    const fwmarks = k.kind === 'fwmark' || (k.kind === 'group' && (c.virtualServerGroups.find((g) => g.name === k.name)?.fwmarks.length ?? 0) > 0);
+    if (fwmarks) d.warn(vs.where, 'ha_suspend cannot be used with fwmarks: ignored (keepalived clears it too)');
+  }
   duplicates(d, 'local_address_group', c.localAddressGroups);
   duplicates(d, 'virtual_server_group', c.virtualServerGroups);
   const instances = new Set(c.vrrpInstances.map((v) => v.name));

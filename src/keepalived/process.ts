@@ -1,6 +1,7 @@
 // The long-running `tsvs keepalived -f FILE`: holds the configuration, runs the checkers and the
 // VRRP seam, and keeps the daemon equal to desiredState() by sending diffBatch() batches through a
-// KeepalivedTarget, one at a time, retried with backoff. SIGHUP reloads; stop releases.
+// KeepalivedTarget, one at a time, retried with backoff. Each batch is diffed from what the daemon
+// holds, read just before. SIGHUP reloads; stop releases.
 //
 // Never talks to the data plane: everything goes through the daemon's control socket or API,
 // as DPVS's keepalived goes through dpvs's ipvsadm socket.
@@ -8,16 +9,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsvsError } from '../errors.js';
 import type { Logger } from '../control/log.js';
-import { type KeepalivedTarget, diffBatch } from './batch.js';
+import { type KeepalivedTarget, diffBatch, sameVip } from './batch.js';
 import { type HealthEvent, HealthMonitor, runScriptDetached } from './check/monitor.js';
 import { checkerSchedule } from './check/runner.js';
-import { type DesiredState, desiredState, rsId } from './desired.js';
+import { adoptedState, configuredVips, describeState } from './daemon-state.js';
+import { type DesiredState, type DesiredVip, desiredState, haSuspendAddrs, rsId } from './desired.js';
 import { type Diagnostics, formatDiagnostic } from './diagnostics.js';
 import { formatRs, formatVs, healthEventMessages } from './messages.js';
 import type { KeepalivedConfig } from './model.js';
 import { parseKeepalivedFile } from './parser.js';
 import { RefusedBatchError } from './target.js';
 import { ConfiguredStateVrrp, type VrrpDriver } from './vrrp-driver.js';
+import { type IpAddr, ipEquals } from '../packet/inet.js';
 
 export interface KeepalivedProcessOptions {
   readonly file: string;
@@ -34,6 +37,12 @@ export interface KeepalivedProcessOptions {
   readonly releaseServices?: boolean;
   /** keepalived -V/--dont-release-vrrp when false: leave the VIPs on stop. */
   readonly releaseVips?: boolean;
+  /**
+   * How often the daemon's state is read with nothing else happening, so a daemon that restarted
+   * (or a service deleted by hand) gets its configuration back without waiting for an event.
+   * Default 5000 ms; 0: only before each batch.
+   */
+  readonly stateCheckMs?: number;
 }
 
 const EMPTY: DesiredState = { services: [], vips: [] };
@@ -52,8 +61,18 @@ export class KeepalivedProcess {
   #config: KeepalivedConfig;
   #monitor: HealthMonitor;
   readonly #vrrp: VrrpDriver;
-  /** What the daemon holds, as far as we know: the last state a batch was accepted for. */
+  /**
+   * What the daemon holds of ours: read back before each batch (adoptedState), then the state the
+   * batch was accepted for.
+   */
   #applied: DesiredState = EMPTY;
+  /** Whether the daemon's state has been read once (the first read adopts what it holds). */
+  #read = false;
+  /** lvs_flush: the first batch starts with `tsvsadm -C` (at start only, as keepalived). */
+  #flushPending: boolean;
+  #stateCheck: NodeJS.Timeout | undefined;
+  /** Every `tsip addr` address the daemon holds (last read, then our accepted VIP changes): ha_suspend reads it. */
+  #daemonAddrs: readonly DesiredVip[] = [];
   #dirty = false;
   #loop: Promise<void> | undefined;
   #stopping = false;
@@ -64,6 +83,7 @@ export class KeepalivedProcess {
 
   constructor(config: KeepalivedConfig, private readonly opts: KeepalivedProcessOptions) {
     this.#config = config;
+    this.#flushPending = config.globalDefs.lvsFlush;
     this.#vrrp = opts.vrrp ?? new ConfiguredStateVrrp();
     this.#monitor = this.#newMonitor(config);
   }
@@ -102,22 +122,37 @@ export class KeepalivedProcess {
       level: 'info', event: 'keepalived_start', file: this.opts.file,
       message: `Starting tsvs keepalived: ${c.virtualServers.length} virtual_server, ${c.vrrpInstances.length} vrrp_instance`,
     });
-    this.#vrrp.start(c, (instance, state) => {
-      this.opts.log({ level: 'info', event: 'vrrp_state', instance, state, message: `(${instance}) Entering ${state} STATE` });
+    // VRRP logs the change itself ({"event":"vrrp_state", "message":"(VI_1) Entering MASTER STATE"}).
+    this.#vrrp.start(c, () => {
       this.#kick();
       return this.settled();
     });
     this.#kick();
     this.#monitor.start();
+    const every = this.opts.stateCheckMs ?? 5000;
+    if (every > 0) {
+      this.#stateCheck = setInterval(() => this.#kick(), every);
+      this.#stateCheck.unref();
+    }
   }
 
   #newMonitor(config: KeepalivedConfig, initial?: ReturnType<HealthMonitor['health']>): HealthMonitor {
-    return new HealthMonitor(config, {
+    const m = new HealthMonitor(config, {
       onEvent: (e) => this.#onHealth(config, e),
       ...(this.opts.runScript ? { runScript: this.opts.runScript } : {}),
       ...(this.opts.random ? { random: this.opts.random } : {}),
       ...(initial ? { initial } : {}),
     });
+    // ha_suspend: checkers start suspended unless the daemon already holds an address of their
+    // virtual server (keepalived's register_checkers_thread: "Deactivating healthchecker").
+    for (const vs of config.virtualServers) {
+      const addrs = haSuspendAddrs(config, vs);
+      if (addrs.length === 0 || this.#holdsAny(addrs)) continue;
+      for (const rs of m.setActive(vs, false)) {
+        this.opts.log({ level: 'info', event: 'checker_suspended', message: `Deactivating healthchecker for service ${formatRs(config, vs, rs)} for VS ${formatVs(vs)}` });
+      }
+    }
+    return m;
   }
 
   #onHealth(config: KeepalivedConfig, e: HealthEvent): void {
@@ -145,23 +180,85 @@ export class KeepalivedProcess {
   }
 
   /**
+   * Reads the daemon's state and keeps the part that is ours (adoptedState): what this
+   * configuration names, or what we put there before. The first read adopts what a previous run
+   * (or an operator) left; a later one that differs from what was applied means the daemon
+   * restarted or someone changed it by hand, and the next diff repairs it.
+   */
+  async #readDaemon(desired: DesiredState): Promise<DesiredState> {
+    const seen = await this.opts.target.read();
+    this.#daemonAddrs = seen.vips;
+    const held = adoptedState(seen, desired, this.#applied, configuredVips(this.#config));
+    if (!this.#read) {
+      this.#read = true;
+      if (held.services.length || held.vips.length) {
+        this.opts.log({ level: 'info', event: 'daemon_state_adopted', message: `The daemon already holds ${describeState(held)}: adopting it` });
+      }
+    } else if (diffBatch(this.#applied, held).length) {
+      this.opts.log({
+        level: 'warn', event: 'daemon_state_changed',
+        message: `The daemon no longer holds what tsvs keepalived applied (restarted, or changed by hand); it holds ${describeState(held) || 'none of it'}`,
+      });
+    }
+    this.#applied = held;
+    this.#haSuspend();
+    return held;
+  }
+
+  /** Whether the daemon holds one of `addrs` as a `tsip addr` address. */
+  #holdsAny(addrs: readonly IpAddr[]): boolean {
+    return addrs.some((a) => this.#daemonAddrs.some((v) => ipEquals(v.addr, a)));
+  }
+
+  /**
+   * ha_suspend (keepalived's update_checker_activity): the checkers of such a virtual server run
+   * only while the daemon holds one of its addresses, as a VIP this node is MASTER for does, and
+   * are suspended, their verdicts frozen, while it holds none.
+   */
+  #haSuspend(): void {
+    for (const vs of this.#config.virtualServers) {
+      const addrs = haSuspendAddrs(this.#config, vs);
+      if (addrs.length === 0) continue;
+      const active = this.#holdsAny(addrs);
+      for (const rs of this.#monitor.setActive(vs, active)) {
+        this.opts.log({
+          level: 'info', event: active ? 'checker_activated' : 'checker_suspended',
+          message: `${active ? 'Activating' : 'Suspending'} healthchecker for service ${formatRs(this.#config, vs, rs)} for VS ${formatVs(vs)}`,
+        });
+      }
+    }
+  }
+
+  /**
    * One batch at a time. The desired state is computed when a batch is about to go, so a burst of
-   * events becomes one batch. The daemon applies a batch all or nothing: after a failure,
-   * `#applied` is still what it holds, and the next try diffs from there.
+   * events becomes one batch. It is diffed from what the daemon holds, read just before, so a
+   * service left by a previous run is edited rather than added twice, and a daemon that lost its
+   * state gets it back. The daemon applies a batch all or nothing; a refused one is retried, and
+   * its retry reads the daemon again.
    */
   async #applyLoop(): Promise<void> {
     const { firstMs, maxMs } = this.opts.retry ?? { firstMs: 200, maxMs: 5000 };
     let delay = firstMs;
     while (this.#dirty && !this.#stopping) {
       this.#dirty = false;
-      const desired = this.#desired();
-      const batch = diffBatch(this.#applied, desired);
-      if (batch.length === 0) continue;
+      let batch: string[] = [];
       try {
+        await this.#readDaemon(this.#desired());
+        // Computed after the read: VRRP may have moved meanwhile.
+        const desired = this.#desired();
+        // lvs_flush: everything goes, others' services too, in the same atomic batch as ours.
+        const flush = this.#flushPending;
+        batch = flush ? ['tsvsadm -C', ...diffBatch({ services: [], vips: this.#applied.vips }, desired)] : diffBatch(this.#applied, desired);
+        if (batch.length === 0) continue;
         await this.opts.target.apply(batch);
+        if (flush) this.#flushPending = false;
+        // The VIPs this batch added or removed: ha_suspend follows them once the daemon holds them.
+        const before = this.#applied.vips;
+        this.#daemonAddrs = [...this.#daemonAddrs.filter((v) => !before.some((b) => sameVip(b, v))), ...desired.vips];
         this.#applied = desired;
         this.#applies++;
         this.opts.log({ level: 'info', event: 'batch_applied', lines: batch });
+        this.#haSuspend();
         delay = firstMs;
       } catch (e) {
         const refused = e instanceof RefusedBatchError;
@@ -213,9 +310,10 @@ export class KeepalivedProcess {
   }
 
   /**
-   * SIGTERM: stop the checkers and VRRP, run the omega notifiers, then (keepalived's default,
-   * lvs_flush_on_stop off: clear_services) remove the services and VIPs this process added,
-   * unless told not to release them.
+   * SIGTERM: stop the checkers and VRRP, run the omega notifiers, then (keepalived's
+   * clear_services) remove the services and VIPs of this configuration, unless told not to release
+   * them. `lvs_flush_on_stop` flushes the whole table instead; `lvs_flush_on_stop VS` removes each
+   * service whole, without logging its real servers.
    */
   stop(): Promise<void> {
     const run = this.#lifecycle.then(() => this.#stop());
@@ -226,17 +324,28 @@ export class KeepalivedProcess {
   async #stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    clearInterval(this.#stateCheck);
     this.#wake.abort();
     await this.#loop;
     await this.#monitor.stop();
     await this.#vrrp.stop();
     this.#omegaNotifies();
+    try {
+      // What to remove is what the daemon still holds of ours (it may have restarted).
+      await this.#readDaemon(this.#desired());
+    } catch { /* unreachable: the release below fails and says so */ }
     const keep = {
       services: this.opts.releaseServices === false ? this.#applied.services : [],
       vips: this.opts.releaseVips === false ? this.#applied.vips : [],
     };
-    if (keep.services.length === 0) this.#logShutdown();
-    const batch = diffBatch(this.#applied, keep);
+    const flush = this.opts.releaseServices !== false ? this.#config.globalDefs.lvsFlushOnStop : 'none';
+    // keepalived logs each real server only when it removes them one by one (no lvs_flush_on_stop).
+    if (keep.services.length === 0 && flush === 'none') this.#logShutdown();
+    // lvs_flush_on_stop without VS flushes the whole table (ipvs_flush_cmd), others' services too,
+    // but only when the configuration has virtual servers (clear_services returns early otherwise).
+    const batch = flush === 'full' && this.#config.virtualServers.length
+      ? ['tsvsadm -C', ...diffBatch({ services: [], vips: this.#applied.vips }, keep)]
+      : diffBatch(this.#applied, keep);
     if (batch.length) {
       try {
         await this.opts.target.apply(batch);

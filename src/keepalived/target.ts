@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { TsvsError } from '../errors.js';
 import { controlRequest } from '../control/socket.js';
 import type { KeepalivedTarget } from './batch.js';
+import { type ApiAddressJson, type ApiServiceJson, stateFromApi, stateFromSave } from './daemon-state.js';
 
 let nextId = 1;
 
@@ -22,6 +23,11 @@ export function socketTarget(path: string): KeepalivedTarget {
       const res = await controlRequest(path, { id: `keepalived-${nextId++}`, batch: batch.join('\n') + '\n' });
       if (!res.ok) throw new RefusedBatchError(`the daemon refused the batch: ${res.error ?? 'no reason given'}`);
     },
+    async read() {
+      const res = await controlRequest(path, { id: `keepalived-${nextId++}`, argv: ['tsvs', 'save'] });
+      if (!res.ok) throw new TsvsError('TSVS_ERR_CONFIG', `the daemon would not list its state: ${res.error ?? 'no reason given'}`);
+      return stateFromSave(res.output ?? '');
+    },
   };
 }
 
@@ -35,14 +41,30 @@ export function apiTarget(baseUrl: string, tokenFile?: string): KeepalivedTarget
       throw new TsvsError('TSVS_ERR_CONFIG', `cannot read the API token file ${tokenFile}: ${(e as Error).message}`);
     }
   }
-  const url = new URL('api/v1/batch', baseUrl.endsWith('/') ? baseUrl : baseUrl + '/').toString();
+  const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
+  const url = new URL('api/v1/batch', base).toString();
+  const auth: Record<string, string> = token !== undefined ? { authorization: `Bearer ${token}` } : {};
+  const get = async <T>(path: string): Promise<T> => {
+    const u = new URL(path, base).toString();
+    let res: Response;
+    try {
+      res = await fetch(u, { headers: auth });
+    } catch (e) {
+      throw new TsvsError('TSVS_ERR_CONFIG', `cannot reach the tsvs API at ${u}: ${(e as Error).message}`);
+    }
+    if (!res.ok) throw new TsvsError('TSVS_ERR_CONFIG', `the tsvs API answered GET ${u} with HTTP ${res.status}: ${await res.text()}`);
+    return await res.json() as T;
+  };
   return {
+    async read() {
+      return stateFromApi(await get<ApiServiceJson[]>('api/v1/services'), await get<ApiAddressJson[]>('api/v1/addresses'));
+    },
     async apply(batch) {
       let res: Response;
       try {
         res = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
+          headers: { 'content-type': 'application/json', ...auth },
           body: JSON.stringify({ lines: batch }),
         });
       } catch (e) {

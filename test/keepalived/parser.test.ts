@@ -21,6 +21,7 @@ function s2Expected(state: 'MASTER' | 'BACKUP', priority: number, file: string):
     globalDefs: {
       routerId: 'DPVS_DEVEL', vrrpGarpMasterDelay: 5, vrrpGarpMasterRepeat: 5, vrrpGarpMasterRefresh: 0,
       vrrpGarpMasterRefreshRepeat: 1, vrrpGarpInterval: 0, vrrpGnaInterval: 0, vrrpStrict: false, enableScriptSecurity: false,
+      lvsFlush: false, lvsFlushOnStop: 'none',
     },
     vrrpInstances: [{
       name: 'VI_1', where: { file, line: 12 }, state, interface: 'dpdk0.kni', dpdkInterface: 'dpdk0',
@@ -127,6 +128,9 @@ const CASES: [string, string, string[]][] = [
     "k.conf:9: error: type: 'PTR' is not one of A, NS, CNAME, SOA, MX, TXT, AAAA",
     'k.conf:10: error: retry takes one whole number from 0 to 1000000',
   ]],
+  ['lvs_flush_on_stop takes nothing or VS (keepalived 2.2.7 knows no other value)', 'global_defs {\n lvs_flush_on_stop ALL\n}\n', [
+    "k.conf:2: error: lvs_flush_on_stop takes no value (flush the whole table on stop) or VS (remove each virtual server whole), got 'ALL'",
+  ]],
   ['@ conditionals and $ definitions', 'global_defs {\n@main router_id X\n}\n$IF=eth0\n', [
     "k.conf:2: error: '@' conditional lines (config_id / instance selection) are not supported by tsvs: write one file per node",
     'k.conf:4: error: parameter definitions and substitutions ($NAME, ~SEQ) are not supported by tsvs: expand them before use',
@@ -182,6 +186,14 @@ test('values: fractional timers, ranges, IPv6, quoted words, hex with wildcards,
   });
   assert.deepEqual(misc, { kind: 'MISC_CHECK', where: { file: 'keepalived.conf', line: 36 }, miscPath: '/usr/bin/check arg1', miscDynamic: true, miscTimeout: 2 });
   assert.deepEqual(dns, { kind: 'DNS_CHECK', where: { file: 'keepalived.conf', line: 41 }, type: 'A', name: 'example.com' });
+});
+
+test('lvs_flush and lvs_flush_on_stop: no argument flushes everything, VS removes each virtual server; the old spelling too', () => {
+  const g = (text: string) => parseKeepalivedText(text, 'k.conf').config?.globalDefs;
+  assert.deepEqual([g('global_defs {\n}\n')?.lvsFlush, g('global_defs {\n}\n')?.lvsFlushOnStop], [false, 'none']);
+  assert.deepEqual([g('global_defs {\n lvs_flush\n lvs_flush_on_stop\n}\n')?.lvsFlush, g('global_defs {\n lvs_flush_on_stop\n}\n')?.lvsFlushOnStop], [true, 'full']);
+  assert.equal(g('global_defs {\n lvs_flush_on_stop VS\n}\n')?.lvsFlushOnStop, 'vs');
+  assert.equal(g('global_defs {\n lvs_flush_onstop VS\n}\n')?.lvsFlushOnStop, 'vs');
 });
 
 test('include: globs relative to the including file, sorted, nested, with each line keeping its file', () => {

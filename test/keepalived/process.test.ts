@@ -14,7 +14,9 @@ import { join } from 'node:path';
 import type { LogRecord } from '../../src/control/log.js';
 import { KeepalivedProcess } from '../../src/keepalived/process.js';
 import { RefusedBatchError, apiTarget, socketTarget } from '../../src/keepalived/target.js';
-import { type Harness, startDaemon } from '../control/harness.js';
+import { describeState } from '../../src/keepalived/daemon-state.js';
+import { parseIp } from '../../src/packet/inet.js';
+import { type Harness, configure, startDaemon } from '../control/harness.js';
 
 const PORTS = [{ name: 'dpdk0', iface: 'lan0' }, { name: 'dpdk1', iface: 'wan0' }];
 
@@ -415,7 +417,7 @@ describe('the API target (--api URL --token-file F)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-'));
     writeFileSync(join(dir, 'token'), 'secret-token\n');
     writeFileSync(join(dir, 'wrong'), 'wrong-token\n');
-    const h = await startDaemon(1, { api: { host: '127.0.0.1', port: 0, tokenFile: join(dir, 'token') } });
+    const h = await startDaemon(1, { ports: PORTS, api: { host: '127.0.0.1', port: 0, tokenFile: join(dir, 'token') } });
     try {
       const url = `http://127.0.0.1:${h.daemon.apiAddress!.port}`;
       await apiTarget(url, join(dir, 'token')).apply(['tsvsadm -A -t 10.0.0.103:80 -s rr', 'tsvsadm -a -t 10.0.0.103:80 -r 192.168.100.9:80 -m -w 3']);
@@ -425,9 +427,189 @@ describe('the API target (--api URL --token-file F)', () => {
         (e: Error) => e instanceof RefusedBatchError && /HTTP 404\): line 2: /.test(e.message));
       // All or nothing: the first -D of the refused batch did not happen.
       assert.match((await h.cmd('tsvsadm -Ln')).output ?? '', /TCP {2}10\.0\.0\.103:80 rr/);
+      // The daemon's state reads the same through the API (JSON) as through the socket (tsvs save).
+      await h.cmd('tsip addr add 10.0.0.103/32 dev dpdk0');
+      const viaApi = await apiTarget(url, join(dir, 'token')).read();
+      assert.deepEqual(viaApi, await socketTarget(h.daemon.socketPath).read());
+      assert.equal(describeState(viaApi), 'tcp 10.0.0.103:80, 10.0.0.103/32 dev dpdk0');
+      assert.deepEqual(viaApi.services[0]?.dests, [{ addr: parseIp('192.168.100.9'), port: 80, method: 'nat', weight: 3, uThreshold: 0, lThreshold: 0 }]);
+      await assert.rejects(apiTarget(url, join(dir, 'wrong')).read(), /HTTP 401/);
     } finally {
       await h.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('adopting the daemon\'s state (a previous run, a restarted daemon, a service deleted by hand)', () => {
+  /** No checkers: every real server is alive, so the desired state is known exactly. */
+  const conf = (w: number, globals = ''): string => `
+global_defs {
+${globals}
+}
+virtual_server 10.0.0.104 80 {
+    lb_algo wrr
+    lb_kind NAT
+    real_server 192.168.100.2 80 {
+        weight ${w}
+    }
+    real_server 192.168.100.3 80 {
+        weight 1
+    }
+}
+`;
+  const row = (addr: string, w: number): string => `  -> ${addr.padEnd(29)}Masq    ${String(w).padEnd(6)} 0          0         `;
+  const ours = (w: number): string[] => ['TCP  10.0.0.104:80 wrr', row('192.168.100.2:80', w), row('192.168.100.3:80', 1)];
+  const theirs = ['TCP  10.0.0.199:80 rr', row('192.168.100.9:80', 1)];
+  const setup = async (o: { socket?: string; stateCheckMs?: number; globals?: string } = {}) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-'));
+    const file = join(dir, 'keepalived.conf');
+    writeFileSync(file, conf(5, o.globals));
+    const h = await startDaemon(1, o.socket ? { socket: o.socket } : {});
+    const logs: LogRecord[] = [];
+    const start = (): KeepalivedProcess => KeepalivedProcess.start({
+      file, target: socketTarget(h.daemon.socketPath), log: (l) => logs.push(l), retry: { firstMs: 50, maxMs: 100 }, stateCheckMs: o.stateCheckMs ?? 0,
+    });
+    const list = async (): Promise<string> => (await h.cmd('tsvsadm -Ln')).output ?? '';
+    const batches = (): (readonly string[])[] => logs.filter((l) => l.event === 'batch_applied').map((l) => l.lines as string[]);
+    return { dir, file, h, logs, start, list, batches, cleanup: async () => { await h.close(); rmSync(dir, { recursive: true, force: true }); } };
+  };
+
+  test('a service left with other weights, a missing and an extra real server: edited into shape, never re-created; others untouched', async () => {
+    const t = await setup();
+    // A killed keepalived's service (scheduler rr, 192.168.100.2 at weight 2, a stale .4, no .3),
+    // and an operator's unrelated service.
+    await configure(t.h, [
+      'tsvsadm -A -t 10.0.0.104:80 -s rr', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.2:80 -m -w 2', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.4:80 -m -w 1',
+      'tsvsadm -A -t 10.0.0.199:80 -s rr', 'tsvsadm -a -t 10.0.0.199:80 -r 192.168.100.9:80 -m -w 1',
+    ].join('\n'));
+    const proc = t.start();
+    try {
+      await proc.settled();
+      assert.deepEqual(t.batches(), [[
+        'tsvsadm -E -t 10.0.0.104:80 -s wrr',
+        'tsvsadm -e -t 10.0.0.104:80 -r 192.168.100.2:80 -w 5',
+        'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.3:80 -m -w 1',
+        'tsvsadm -d -t 10.0.0.104:80 -r 192.168.100.4:80',
+      ]]);
+      assert.equal(t.logs.find((l) => l.event === 'daemon_state_adopted')?.message, 'The daemon already holds tcp 10.0.0.104:80: adopting it');
+      assert.equal(await t.list(), [...HEADER, ...ours(5), ...theirs, ''].join('\n'));
+      await proc.stop();
+      // Stop removes ours only.
+      assert.equal(await t.list(), [...HEADER, ...theirs, ''].join('\n'));
+    } finally {
+      await proc.stop();
+      await t.cleanup();
+    }
+  });
+
+  test('a service left exactly as configured: adopted with no batch at all', async () => {
+    const t = await setup();
+    await configure(t.h, ['tsvsadm -A -t 10.0.0.104:80 -s wrr', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.2:80 -m -w 5', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.3:80 -m -w 1'].join('\n'));
+    const proc = t.start();
+    try {
+      await proc.settled();
+      assert.equal(proc.appliedBatches, 0);
+      assert.equal(await t.list(), [...HEADER, ...ours(5), ''].join('\n'));
+    } finally {
+      await proc.stop();
+      await t.cleanup();
+    }
+  });
+
+  test('a daemon restarted under a running keepalived gets the whole state back at the next state check', async () => {
+    const sockDir = mkdtempSync(join(tmpdir(), 'tsvs-ka-sock-'));
+    const socket = join(sockDir, 'tsvs.sock');
+    const t = await setup({ socket, stateCheckMs: 100 });
+    const proc = t.start();
+    let h2: Harness | undefined;
+    try {
+      await proc.settled();
+      assert.equal(await t.list(), [...HEADER, ...ours(5), ''].join('\n'));
+      await t.h.close();
+      h2 = await startDaemon(1, { socket });
+      await until('the service back', async () => ((await h2!.cmd('tsvsadm -Ln')).output ?? '') === [...HEADER, ...ours(5), ''].join('\n'));
+      await proc.settled();
+      assert.deepEqual(t.batches().at(-1), ['tsvsadm -A -t 10.0.0.104:80 -s wrr', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.2:80 -m -w 5', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.3:80 -m -w 1']);
+      assert.equal(t.logs.find((l) => l.event === 'daemon_state_changed')?.message,
+        'The daemon no longer holds what tsvs keepalived applied (restarted, or changed by hand); it holds none of it');
+    } finally {
+      await proc.stop();
+      await h2?.close();
+      rmSync(t.dir, { recursive: true, force: true });
+      rmSync(sockDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a service deleted by hand comes back with the next batch (here a reload), diffed from what the daemon holds', async () => {
+    const t = await setup();
+    const proc = t.start();
+    try {
+      await proc.settled();
+      await configure(t.h, 'tsvsadm -D -t 10.0.0.104:80');
+      writeFileSync(t.file, conf(7));
+      assert.equal(await proc.reload(), true);
+      await proc.settled();
+      // Not `-e ... -w 7` (refused: no such service) but the whole service again.
+      assert.deepEqual(t.batches().at(-1), ['tsvsadm -A -t 10.0.0.104:80 -s wrr', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.2:80 -m -w 7', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.3:80 -m -w 1']);
+      assert.equal(t.logs.filter((l) => l.event === 'batch_refused').length, 0);
+      assert.equal(await t.list(), [...HEADER, ...ours(7), ''].join('\n'));
+    } finally {
+      await proc.stop();
+      await t.cleanup();
+    }
+  });
+
+  const leftovers = [
+    'tsvsadm -A -t 10.0.0.104:80 -s wrr', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.2:80 -m -w 2',
+    'tsvsadm -A -t 10.0.0.199:80 -s rr', 'tsvsadm -a -t 10.0.0.199:80 -r 192.168.100.9:80 -m -w 1',
+  ].join('\n');
+  const fullBatchLines = ['tsvsadm -A -t 10.0.0.104:80 -s wrr', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.2:80 -m -w 5', 'tsvsadm -a -t 10.0.0.104:80 -r 192.168.100.3:80 -m -w 1'];
+
+  test('lvs_flush: the first batch flushes the whole table (others\' services too), then builds ours, atomically', async () => {
+    const t = await setup({ globals: 'lvs_flush' });
+    await configure(t.h, leftovers);
+    const proc = t.start();
+    try {
+      await proc.settled();
+      assert.deepEqual(t.batches(), [['tsvsadm -C', ...fullBatchLines]]);
+      assert.equal(await t.list(), [...HEADER, ...ours(5), ''].join('\n'));
+      // Only at start: a reload does not flush again.
+      await configure(t.h, 'tsvsadm -A -t 10.0.0.199:80 -s rr');
+      writeFileSync(t.file, conf(6, 'lvs_flush'));
+      assert.equal(await proc.reload(), true);
+      await proc.settled();
+      assert.deepEqual(t.batches().at(-1), ['tsvsadm -e -t 10.0.0.104:80 -r 192.168.100.2:80 -w 6']);
+      assert.equal(await t.list(), [...HEADER, ...ours(6), 'TCP  10.0.0.199:80 rr', ''].join('\n'));
+    } finally {
+      await proc.stop();
+      await t.cleanup();
+    }
+  });
+
+  for (const [mode, expected] of [
+    ['lvs_flush_on_stop', { lines: ['tsvsadm -C'], left: [] as string[] }],
+    ['lvs_flush_on_stop VS', { lines: ['tsvsadm -D -t 10.0.0.104:80'], left: theirs }],
+    ['', { lines: ['tsvsadm -D -t 10.0.0.104:80'], left: theirs }],
+  ] as const) {
+    test(`stop with ${mode || 'no lvs_flush_on_stop'}: ${mode === 'lvs_flush_on_stop' ? 'the whole table is flushed' : 'only our service goes'}${mode ? ', without a line per real server' : ', each real server logged'}`, async () => {
+      const t = await setup({ globals: mode });
+      await configure(t.h, leftovers.split('\n').slice(2).join('\n'));
+      const proc = t.start();
+      try {
+        await proc.settled();
+        assert.equal(await t.list(), [...HEADER, ...ours(5), ...theirs, ''].join('\n'));
+        await proc.stop();
+        assert.deepEqual(t.batches().at(-1), expected.lines);
+        assert.equal(await t.list(), [...HEADER, ...expected.left, ''].join('\n'));
+        assert.deepEqual(t.logs.filter((l) => l.event === 'rs_shutdown').map((l) => l.message), mode ? [] : [
+          'Shutting down service [192.168.100.2]:tcp:80 from VS [10.0.0.104]:tcp:80',
+          'Shutting down service [192.168.100.3]:tcp:80 from VS [10.0.0.104]:tcp:80',
+        ]);
+      } finally {
+        await proc.stop();
+        await t.cleanup();
+      }
+    });
+  }
 });

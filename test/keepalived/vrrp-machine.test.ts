@@ -34,7 +34,10 @@ function rig(p: Partial<VrrpParams> = {}, clock = new FakeClock()): Rig {
   }, clock, {
     sendAdvert: (prio) => r.sent.push([clock.now(), prio]),
     log: (m) => r.logs.push(m),
-    transition: (_from, to) => r.moves.push([clock.now(), to]),
+    transition: (_from, to, m) => {
+      if (m !== undefined) r.logs.push(m);
+      r.moves.push([clock.now(), to]);
+    },
   });
   return r;
 }
@@ -203,9 +206,9 @@ test('vrrp_sync_group: members follow one into MASTER and back to BACKUP; the gr
   const def: VrrpSyncGroup = { name: 'G', where: { file: 'x', line: 1 }, group: ['A', 'B'], notify: {} };
   const g = new SyncGroup(def, [a.m, b.m], (s) => groupStates.push(s));
   for (const x of [a, b]) {
-    const fx = (x.m as unknown as { fx: { transition: (f: VrrpRunState, t: VrrpRunState) => void } }).fx;
+    const fx = (x.m as unknown as { fx: { transition: (f: VrrpRunState, t: VrrpRunState, m?: string) => void } }).fx;
     const inner = fx.transition;
-    fx.transition = (f, t) => { inner(f, t); g.memberMoved(x.m, t); };
+    fx.transition = (f, t, m) => { inner(f, t, m); g.memberMoved(x.m, t); };
   }
   a.m.start();
   b.m.start();

@@ -10,25 +10,12 @@ import { parseKeepalivedText } from '../../src/keepalived/parser.js';
 import { decodeAdvert } from '../../src/keepalived/vrrp/advert.js';
 import { parseVrrpFrame } from '../../src/keepalived/vrrp/frame.js';
 import { startVrrp } from '../../src/keepalived/vrrp/index.js';
-import type { VrrpLink } from '../../src/keepalived/vrrp/link.js';
-import { formatIp, parseIp, parseMac } from '../../src/packet/inet.js';
+import { formatIp } from '../../src/packet/inet.js';
 import { FakeClock } from '../support/fake-clock.js';
+import { MemoryLink } from '../support/memory-vrrp-link.js';
 
 const FX = JSON.parse(readFileSync('test/keepalived/fixtures/vrrp-keepalived-2.2.7.json', 'utf8')) as { frames: Record<string, string> };
 const KA_V2 = Uint8Array.from(Buffer.from(FX.frames.v2Pass!, 'hex'));
-
-class MemoryLink implements VrrpLink {
-  readonly mac = parseMac('02:00:00:00:00:03')!;
-  readonly addr4 = parseIp('192.168.77.3')!;
-  sent: Uint8Array[] = [];
-  handler: ((buf: Uint8Array, off: number, len: number) => void) | null = null;
-  constructor(readonly ifname: string) {}
-  send(frame: Uint8Array, len: number): void { this.sent.push(frame.slice(0, len)); }
-  onFrame(h: (buf: Uint8Array, off: number, len: number) => void): void { this.handler = h; }
-  peerMac(): Uint8Array | undefined { return undefined; }
-  close(): void {}
-  deliver(f: Uint8Array): void { this.handler!(f, 0, f.length); }
-}
 
 function run(vrid: number) {
   const text = `vrrp_instance VI_1 {
@@ -66,7 +53,8 @@ test('dpdk0.kni and dpdk_interface dpdk0 both mean the port\'s Linux interface: 
 test('an advert for another VRID is ignored silently; ours is checked and acted on', () => {
   const other = run(52);
   other.link.deliver(KA_V2);
-  assert.deepEqual(other.logs.filter((l) => l.event !== 'vrrp_state').map((l) => l.message), ['(VI_1) Entering BACKUP STATE (init)']);
+  // One line for the transition, with keepalived's text: not a text line and a state line.
+  assert.deepEqual(other.logs.map((l) => [l.event, l.message]), [['vrrp_state', '(VI_1) Entering BACKUP STATE (init)']]);
   const ours = run(51);
   ours.link.deliver(KA_V2);
   assert.equal(ours.logs.at(-1)!.message, '(VI_1) received lower priority (80) advert from 192.168.77.2 - discarding');

@@ -96,6 +96,23 @@ export class HealthMonitor {
     for (const e of this.#entries) for (const r of e.runners) r.start();
   }
 
+  /**
+   * ha_suspend: enables or suspends the checkers of `vs`; returns the real servers whose checkers
+   * changed, once per checker (keepalived logs each checker).
+   */
+  setActive(vs: VirtualServer, active: boolean): RealServer[] {
+    const changed: RealServer[] = [];
+    for (const e of this.#entries) {
+      if (e.vs !== vs) continue;
+      for (const r of e.runners) {
+        if (r.enabled === active) continue;
+        r.enabled = active;
+        changed.push(e.rs);
+      }
+    }
+    return changed;
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.#entries.flatMap((e) => e.runners.map((r) => r.stop())));
   }

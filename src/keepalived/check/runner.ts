@@ -42,6 +42,11 @@ export interface CheckerEvent {
 }
 
 export class CheckerRunner {
+  /**
+   * ha_suspend: a disabled checker keeps its schedule but does not probe, so its verdict stays as
+   * it was (keepalived's tcp_connect_thread and friends: "if checker is disabled", re-arm).
+   */
+  enabled = true;
   #up: boolean;
   #hasRun = false;
   #retryIt: number;
@@ -87,7 +92,8 @@ export class CheckerRunner {
   #arm(delay: number): void {
     if (this.#stop.signal.aborted) return;
     this.#timer = setTimeout(() => {
-      this.#running = this.#runOnce();
+      if (this.enabled) this.#running = this.#runOnce();
+      else this.#arm(this.schedule.delayLoopMs);
     }, delay);
   }
 

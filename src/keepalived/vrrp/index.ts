@@ -150,8 +150,8 @@ export function startVrrp(config: KeepalivedConfig, actions: VrrpActions, opts: 
         sendAdvert,
         log: (m) => info(m, { instance: vi.name }),
         lowerPriorityMaster: () => r.announcer.lowerPriority(),
-        transition: (from, to) => {
-          log({ level: 'info', event: 'vrrp_state', instance: vi.name, from, state: to, priority: vi.priority });
+        transition: (from, to, message) => {
+          log({ level: 'info', event: 'vrrp_state', instance: vi.name, from, state: to, priority: vi.priority, ...(message ? { message } : {}) });
           if (to !== 'MASTER') r.announcer.cancel();
           r.actionChain = r.actionChain.then(async () => {
             try {

@@ -34,8 +34,11 @@ export interface VrrpEffects {
   sendAdvert(priority: number): void;
   /** keepalived-like text: "(VI_1) Entering MASTER STATE". */
   log(message: string): void;
-  /** After the state changed (VIPs, GARPs, notify scripts hang off this). */
-  transition(from: VrrpRunState, to: VrrpRunState): void;
+  /**
+   * After the state changed (VIPs, GARPs, notify scripts hang off this). `message` is keepalived's
+   * text for it ("(VI_1) Entering MASTER STATE"): one log line says both, not two.
+   */
+  transition(from: VrrpRunState, to: VrrpRunState, message?: string): void;
   /** A lower-priority router claimed master: keepalived re-sends its GARPs (garp_lower_prio_*). */
   lowerPriorityMaster?(): void;
 }
@@ -84,15 +87,14 @@ export class VrrpMachine {
       this.arm(1);
       return;
     }
-    this.fx.log(`${this.tag} Entering BACKUP STATE (init)`);
-    this.setState('BACKUP');
+    this.setState('BACKUP', `${this.tag} Entering BACKUP STATE (init)`);
     this.arm(this.masterDownUs());
   }
 
-  private setState(to: VrrpRunState): void {
+  private setState(to: VrrpRunState, message?: string): void {
     const from = this.state;
     this.state = to;
-    if (from !== to) this.fx.transition(from, to);
+    if (from !== to) this.fx.transition(from, to, message);
   }
 
   private expire(): void {
@@ -109,17 +111,15 @@ export class VrrpMachine {
     if (this.state === 'MASTER' || this.state === 'STOP') return;
     this.masterAdverIntUs = this.p.advertIntUs;
     this.fx.sendAdvert(this.p.priority);
-    this.fx.log(`${this.tag} Entering MASTER STATE`);
-    this.setState('MASTER');
+    this.setState('MASTER', `${this.tag} Entering MASTER STATE`);
     this.arm(this.p.advertIntUs);
   }
 
   /** MASTER → BACKUP (a better master, or the sync group says so). */
   becomeBackup(): void {
     if (this.state === 'BACKUP' || this.state === 'STOP') return;
-    this.fx.log(`${this.tag} Entering BACKUP STATE`);
     this.preemptAt = Number.NaN;
-    this.setState('BACKUP');
+    this.setState('BACKUP', `${this.tag} Entering BACKUP STATE`);
     this.arm(this.masterDownUs());
   }
 
