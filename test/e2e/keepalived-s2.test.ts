@@ -58,6 +58,8 @@ describe('scenario S2: VRRP failover between two tsvs nodes (keepalived.conf ver
     const r = lab.records(node).find((x) => x.event === 'vrrp_state' && x.state === state && x.message !== undefined && Date.parse(x.time) >= after);
     return r ? Date.parse(r.time) : undefined;
   };
+  /** The node's current VRRP state: its last transition. */
+  const lastState = (node: S2Node): string | undefined => lab.records(node).filter((x) => x.event === 'vrrp_state' && x.message !== undefined).at(-1)?.state;
   const holdsVip = (node: S2Node): boolean => lab.nodeCtl(node, 'tsip addr show').includes(`${S2_VIP}/32`);
   const vipBatchApplied = (node: S2Node, after = 0): boolean => lab.records(node).some((r) => r.event === 'batch_applied' && Date.parse(r.time) >= after
     && ((r as { lines?: string[] }).lines ?? []).includes(`tsip addr add ${S2_VIP}/32 dev dpdk0`));
@@ -72,7 +74,10 @@ describe('scenario S2: VRRP failover between two tsvs nodes (keepalived.conf ver
     await Promise.all([lab.startNodeDaemon(master), lab.startNodeDaemon(backup)]);
     lab.startNodeKeepalived(master, FIXTURE('master'));
     lab.startNodeKeepalived(backup, FIXTURE('backup'));
-    await until('the master applies the VIP and the backup enters BACKUP', () => vipBatchApplied(master) && stateAt(backup, 'BACKUP') !== undefined, 20_000);
+    // Both start in BACKUP (keepalived's "(init)"): on a loaded machine the backup's shorter
+    // wait can expire first, and the master then preempts. Wait for that to settle.
+    await until('the master holds the VIP and the backup is BACKUP without it', () => vipBatchApplied(master) && lastState(master) === 'MASTER'
+      && lastState(backup) === 'BACKUP' && !holdsVip(backup), 20_000);
   });
 
   after(async () => {
@@ -112,8 +117,8 @@ describe('scenario S2: VRRP failover between two tsvs nodes (keepalived.conf ver
     await sleep(2000);
     const tKill = Date.now();
     await lab.killNode(master);
-    await until('the backup enters MASTER', () => stateAt(backup, 'MASTER') !== undefined, MASTER_DOWN_MS + SLACK_MS + 3000);
-    const tTakeover = stateAt(backup, 'MASTER')!;
+    await until('the backup enters MASTER', () => stateAt(backup, 'MASTER', tKill) !== undefined, MASTER_DOWN_MS + SLACK_MS + 3000);
+    const tTakeover = stateAt(backup, 'MASTER', tKill)!;
     await until('the client is served again', () => fetches.some((f) => f.ok && f.start > tTakeover), 10_000);
     await sleep(2000);
     const o = outage(fetches, tKill - 1000, Date.now());
