@@ -17,6 +17,11 @@ import { RefusedBatchError, apiTarget, socketTarget } from '../../src/keepalived
 import { describeState } from '../../src/keepalived/daemon-state.js';
 import { parseIp } from '../../src/packet/inet.js';
 import { type Harness, configure, startDaemon } from '../control/harness.js';
+import { AdvertVrrp } from '../../src/keepalived/vrrp-adverts.js';
+import { decodeAdvert } from '../../src/keepalived/vrrp/advert.js';
+import { parseVrrpFrame } from '../../src/keepalived/vrrp/frame.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { MemoryLink } from '../support/memory-vrrp-link.js';
 
 const PORTS = [{ name: 'dpdk0', iface: 'lan0' }, { name: 'dpdk1', iface: 'wan0' }];
 
@@ -612,4 +617,76 @@ virtual_server 10.0.0.104 80 {
       }
     });
   }
+});
+
+describe('SIGHUP with a changed VRRP part, through the process (VRRP on a memory link, a live daemon)', () => {
+  test('a MASTER that stays keeps its VIPs: the batch is exactly the tsip lines of the difference; a removed master resigns and its VIP leaves', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-vrrp-'));
+    const file = join(dir, 'keepalived.conf');
+    const inst = (name: string, vrid: number, prio: number, vips: string[]): string => `
+vrrp_instance ${name} {
+    state MASTER
+    interface dpdk1.kni
+    dpdk_interface dpdk1
+    virtual_router_id ${vrid}
+    priority ${prio}
+    virtual_ipaddress {
+${vips.map((v) => `        ${v}`).join('\n')}
+    }
+}`;
+    // global_defs outside VRRP (lvs_flush_on_stop) changes too: that alone would not reload VRRP.
+    writeFileSync(file, `global_defs {\n    router_id a\n}\n${inst('VI_1', 51, 255, ['10.0.0.100', '10.0.0.101'])}${inst('VI_3', 53, 255, ['10.0.0.130'])}\n`);
+    const h = await startDaemon(1, { ports: PORTS });
+    const logs: LogRecord[] = [];
+    const clock = new FakeClock();
+    const links = new Map<string, MemoryLink>();
+    const vrrp = new AdvertVrrp({
+      log: (l) => void logs.push(l), ports: { dpdk1: 'wan0' }, clock, runScript: () => undefined,
+      openLink: (n) => { const l = new MemoryLink(n); links.set(n, l); return l; },
+    });
+    const proc = KeepalivedProcess.start({ file, target: socketTarget(h.daemon.socketPath), log: (l) => void logs.push(l), vrrp, stateCheckMs: 0 });
+    const addrs = async (): Promise<string[]> => [...((await h.cmd('tsip addr show dev dpdk1')).output ?? '').matchAll(/inet (\S+)/g)].map((m) => m[1]!);
+    const adverts = (): string[] => links.get('wan0')!.sent.splice(0).flatMap((f) => {
+      const l3 = parseVrrpFrame(f, 0, f.length);
+      if (!l3) return [];
+      const a = decodeAdvert(f, l3.off, l3.len, l3.af)!;
+      return [`${a.vrid}/${a.priority}`];
+    });
+    const batches = (): unknown[] => logs.filter((l) => l.event === 'batch_applied').map((l) => l.lines);
+    try {
+      // Priority 255 with state MASTER: MASTER at once (1 µs).
+      clock.advance(1);
+      await until('both masters\' VIPs', async () => (await addrs()).length === 3);
+      await proc.settled();
+      assert.deepEqual(await addrs(), ['10.0.0.100/32', '10.0.0.101/32', '10.0.0.130/32']);
+      adverts();
+      const before = batches().length;
+
+      // A reload that changes only router_id and lvs_flush_on_stop leaves VRRP alone: no advert at all.
+      writeFileSync(file, `global_defs {\n    router_id b\n    lvs_flush_on_stop VS\n}\n${inst('VI_1', 51, 255, ['10.0.0.100', '10.0.0.101'])}${inst('VI_3', 53, 255, ['10.0.0.130'])}\n`);
+      assert.equal(await proc.reload(), true);
+      await proc.settled();
+      assert.deepEqual([adverts(), batches().length], [[], before]);
+
+      // VI_1 stays (new priority, one VIP replaced), VI_3 goes.
+      writeFileSync(file, `global_defs {\n    router_id b\n}\n${inst('VI_1', 51, 200, ['10.0.0.100', '10.0.0.102'])}\n`);
+      assert.equal(await proc.reload(), true);
+      await until('the new VIP', async () => (await addrs()).includes('10.0.0.102/32'));
+      await proc.settled();
+      // VI_3 resigns with priority 0; VI_1 advertises at once with its new priority, never 0.
+      assert.deepEqual(adverts(), ['53/0', '51/200']);
+      assert.deepEqual(batches().slice(before), [[
+        'tsip addr del 10.0.0.101/32 dev dpdk1',
+        'tsip addr del 10.0.0.130/32 dev dpdk1',
+        'tsip addr add 10.0.0.102/32 dev dpdk1',
+      ]]);
+      assert.deepEqual(await addrs(), ['10.0.0.100/32', '10.0.0.102/32']);
+      assert.deepEqual(logs.filter((l) => l.event === 'vrrp_state').map((l) => l.message), ['(VI_1) Entering MASTER STATE', '(VI_3) Entering MASTER STATE']);
+      assert.deepEqual(vrrp.states(), new Map([['VI_1', 'MASTER']]));
+    } finally {
+      await proc.stop();
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
