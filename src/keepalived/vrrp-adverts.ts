@@ -134,7 +134,11 @@ export class AdvertVrrp implements VrrpDriver {
    * without an address) is logged and the running one stays.
    */
   reload(config: KeepalivedConfig): void {
-    if (vrrpPart(config) === this.#running) return;
+    if (vrrpPart(config) === this.#running) {
+      // The services (and so the LIPs a takeover announces) may have changed all the same.
+      this.#config = config;
+      return;
+    }
     try {
       this.#handle?.reload(config);
     } catch (e) {
