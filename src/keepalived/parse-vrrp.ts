@@ -38,13 +38,19 @@ function parseVip(d: Diagnostics, e: BraceNode): VirtualIp | undefined {
   return vip;
 }
 
-function vipList(d: Diagnostics, n: BraceNode): VirtualIp[] {
-  const out: VirtualIp[] = [];
+/** The entries of a virtual_ipaddress block, each with its line. */
+function vipList(d: Diagnostics, n: BraceNode): { vip: VirtualIp; at: BraceNode }[] {
+  const out: { vip: VirtualIp; at: BraceNode }[] = [];
   for (const e of blockOf(d, n)) {
-    const v = parseVip(d, e);
-    if (v) out.push(v);
+    const vip = parseVip(d, e);
+    if (vip) out.push({ vip, at: e });
   }
   return out;
+}
+
+/** fe80::/10. */
+function isLinkLocal6(a: VirtualIp['addr']): boolean {
+  return a.af === 6 && (a.w0 >>> 22) === (0xfe80 >>> 6);
 }
 
 function notifyHandlers(d: Diagnostics, notify: Mutable<NotifyScripts>): Record<string, Handler> {
@@ -68,6 +74,7 @@ export function parseVrrpInstance(d: Diagnostics, n: BraceNode): VrrpInstance | 
     trackInterfaces: [], notify,
   };
   let hasVrid = false;
+  let firstVipAt: BraceNode | undefined;
   walk(d, blockOf(d, n), `vrrp_instance ${name}`, {
     ...notifyHandlers(d, notify),
     state: (s) => {
@@ -102,8 +109,12 @@ export function parseVrrpInstance(d: Diagnostics, n: BraceNode): VrrpInstance | 
         vi.authentication = { type, pass: Buffer.from(pass).subarray(0, 8).toString() };
       }
     },
-    virtual_ipaddress: (s) => { vi.virtualIpaddress = [...vi.virtualIpaddress, ...vipList(d, s)]; },
-    virtual_ipaddress_excluded: (s) => { vi.virtualIpaddressExcluded = [...vi.virtualIpaddressExcluded, ...vipList(d, s)]; },
+    virtual_ipaddress: (s) => {
+      const list = vipList(d, s);
+      firstVipAt ??= list[0]?.at;
+      vi.virtualIpaddress = [...vi.virtualIpaddress, ...list.map((e) => e.vip)];
+    },
+    virtual_ipaddress_excluded: (s) => { vi.virtualIpaddressExcluded = [...vi.virtualIpaddressExcluded, ...vipList(d, s).map((e) => e.vip)]; },
     unicast_src_ip: (s) => { const a = ipWord(d, s, s.words[1], 'unicast_src_ip'); if (a) vi.unicastSrcIp = a; },
     mcast_src_ip: (s) => { const a = ipWord(d, s, s.words[1], 'mcast_src_ip'); if (a) vi.mcastSrcIp = a; },
     unicast_peer: (s) => {
@@ -133,6 +144,12 @@ export function parseVrrpInstance(d: Diagnostics, n: BraceNode): VrrpInstance | 
     track_script: (s) => d.warn(s, 'track_script is not supported by tsvs yet: ignored'),
   }, ['smtp_alert', 'dont_track_primary', 'lvs_sync_daemon_interface', 'native_ipv6', 'accept', 'no_accept', 'debug', 'unicast_ttl', 'check_unicast_src', 'strict_mode']);
   if (!hasVrid) d.error(n, `vrrp_instance ${name} needs virtual_router_id (1-255)`);
+  // RFC 5798 5.2.9: an IPv6 advert's first address is the link-local one. keepalived 2.2.7 says so
+  // for multicast instances (vrrp_complete_instance) and runs the instance anyway.
+  const first = vi.virtualIpaddress[0];
+  if (first && firstVipAt && first.addr.af === 6 && vi.unicastPeers.length === 0 && !isLinkLocal6(first.addr)) {
+    d.warn(firstVipAt, `(${name}) the first IPv6 VIP address should be link local`);
+  }
   if (vi.interface === undefined) d.error(n, `vrrp_instance ${name} needs interface (the kernel interface adverts go on, e.g. dpdk0.kni)`);
   if (!vi.preempt && vi.state === 'MASTER') d.warn(n, `vrrp_instance ${name}: nopreempt needs state BACKUP; keepalived starts it as BACKUP`);
   if (!vi.preempt && vi.state === 'MASTER') vi.state = 'BACKUP';

@@ -29,35 +29,47 @@ function held(s: VrrpRunState): VrrpState {
   return s === 'MASTER' || s === 'FAULT' ? s : 'BACKUP';
 }
 
-/** The VRRP part of a config: a reload that leaves it equal keeps the elections running. */
+/**
+ * The VRRP part of a config: a reload that leaves it equal keeps the elections running untouched.
+ * Instances and sync groups without their line numbers (a comment added above them changes
+ * nothing), and only the global_defs VRRP reads: lvs_flush, router_id and the like are not VRRP's.
+ */
 function vrrpPart(c: KeepalivedConfig): string {
-  return JSON.stringify([c.vrrpInstances, c.vrrpSyncGroups, c.globalDefs]);
+  const g = c.globalDefs;
+  const globals = [
+    g.vrrpGarpMasterDelay, g.vrrpGarpMasterRepeat, g.vrrpGarpMasterRefresh, g.vrrpGarpMasterRefreshRepeat,
+    g.vrrpGarpLowerPrioDelay, g.vrrpGarpLowerPrioRepeat, g.vrrpGarpInterval, g.vrrpGnaInterval,
+    g.vrrpMcastGroup4, g.vrrpMcastGroup6, g.vrrpVersion, g.vrrpStrict,
+  ];
+  const noWhere = (_k: string, v: unknown): unknown => (_k === 'where' ? undefined : v);
+  return JSON.stringify([c.vrrpInstances, c.vrrpSyncGroups, globals], noWhere);
 }
 
 export class AdvertVrrp implements VrrpDriver {
   #handle: VrrpHandle | undefined;
   #listener: VrrpStateListener = () => undefined;
   #running = '';
-  /** A reload's restart runs after the previous stop; states() is empty meanwhile. */
-  #restart: Promise<void> = Promise.resolve();
+  /** The configuration VRRP runs: the LIPs announced with a VIP are its services'. */
+  #config: KeepalivedConfig | undefined;
 
   constructor(private readonly opts: AdvertVrrpOptions) {}
 
   start(config: KeepalivedConfig, onStateChange: VrrpStateListener): void {
     this.#listener = onStateChange;
-    this.#open(config);
-  }
-
-  #open(config: KeepalivedConfig): void {
     this.#running = vrrpPart(config);
-    if (config.vrrpInstances.length === 0) return;
+    this.#config = config;
     try {
       this.#handle = startVrrp(config, {
         // The process logs the change and sends the batch; the promise settles once the daemon
         // holds (or no longer holds) the VIPs, and only then does VRRP send its GARPs.
         stateChanged: async (vi, state) => {
           await this.#listener(vi.name, held(state));
-          if (state === 'MASTER') this.#announceLips(config, vi);
+          if (state === 'MASTER') this.#announceLips(vi);
+        },
+        // A reload changed a master's VIPs: the process's diff adds and removes them.
+        vipsChanged: async (vi, added) => {
+          await this.#listener(vi.name, 'MASTER');
+          if (added.length) this.#announceLips(vi);
         },
       }, {
         log: this.opts.log, ports: this.opts.ports,
@@ -66,12 +78,16 @@ export class AdvertVrrp implements VrrpDriver {
         ...(this.opts.runScript ? { runScript: this.opts.runScript } : {}),
       });
     } catch (e) {
-      const ports = Object.keys(this.opts.ports);
-      const hint = ports.length === 0
-        ? ' tsvs keepalived maps DPVS kernel twin names (dpdk0.kni) to Linux interfaces through the daemon\'s netif_defs: give --tsvs-conf FILE or --kni-map dpdk0=IFNAME'
-        : ` (known ports: ${ports.map((p) => `${p}=${this.opts.ports[p]}`).join(', ')})`;
-      throw new TsvsError('TSVS_ERR_CONFIG', `${(e as Error).message}.${hint}`, { cause: e });
+      throw this.#explain(e);
     }
+  }
+
+  #explain(e: unknown): TsvsError {
+    const ports = Object.keys(this.opts.ports);
+    const hint = ports.length === 0
+      ? ' tsvs keepalived maps DPVS kernel twin names (dpdk0.kni) to Linux interfaces through the daemon\'s netif_defs: give --tsvs-conf FILE or --kni-map dpdk0=IFNAME'
+      : ` (known ports: ${ports.map((p) => `${p}=${this.opts.ports[p]}`).join(', ')})`;
+    return new TsvsError('TSVS_ERR_CONFIG', `${(e as Error).message}.${hint}`, { cause: e });
   }
 
   /**
@@ -80,8 +96,9 @@ export class AdvertVrrp implements VrrpDriver {
    * Without it a real server keeps sending replies to the old master's MAC until its neighbour
    * entry expires.
    */
-  #announceLips(config: KeepalivedConfig, vi: VrrpInstance): void {
-    if (vi.dpdkInterface === undefined) return;
+  #announceLips(vi: VrrpInstance): void {
+    const config = this.#config;
+    if (vi.dpdkInterface === undefined || config === undefined) return;
     const vips = new Set(vi.virtualIpaddress.map((v) => formatIp(v.addr)));
     const lips = new Map<string, IpAddr>();
     for (const vs of config.virtualServers) {
@@ -111,27 +128,28 @@ export class AdvertVrrp implements VrrpDriver {
   }
 
   /**
-   * SIGHUP. An unchanged VRRP part keeps running: no election, no VIP movement. A changed one
-   * restarts VRRP (a master sends priority 0 first, as keepalived's stop does); keepalived itself
-   * keeps the state of instances that stay, which tsvs does not yet do.
+   * SIGHUP. An unchanged VRRP part keeps running untouched. A changed one is reloaded as
+   * keepalived reloads (VrrpHandle.reload): instances that stay keep their state, a master its
+   * VIPs; removed ones resign; new ones start. A configuration VRRP cannot run (an interface
+   * without an address) is logged and the running one stays.
    */
   reload(config: KeepalivedConfig): void {
-    if (vrrpPart(config) === this.#running) return;
-    const old = this.#handle;
-    this.#handle = undefined;
+    if (vrrpPart(config) === this.#running) {
+      // The services (and so the LIPs a takeover announces) may have changed all the same.
+      this.#config = config;
+      return;
+    }
+    try {
+      this.#handle?.reload(config);
+    } catch (e) {
+      this.opts.log({ level: 'error', event: 'vrrp_reload_failed', message: this.#explain(e).message });
+      return;
+    }
     this.#running = vrrpPart(config);
-    this.#restart = this.#restart.then(async () => {
-      await old?.stop();
-      try {
-        this.#open(config);
-      } catch (e) {
-        this.opts.log({ level: 'error', event: 'vrrp_reload_failed', message: (e as Error).message });
-      }
-    });
+    this.#config = config;
   }
 
   async stop(): Promise<void> {
-    await this.#restart;
     const h = this.#handle;
     this.#handle = undefined;
     await h?.stop();

@@ -131,6 +131,15 @@ const CASES: [string, string, string[]][] = [
   ['lvs_flush_on_stop takes nothing or VS (keepalived 2.2.7 knows no other value)', 'global_defs {\n lvs_flush_on_stop ALL\n}\n', [
     "k.conf:2: error: lvs_flush_on_stop takes no value (flush the whole table on stop) or VS (remove each virtual server whole), got 'ALL'",
   ]],
+  // RFC 5798: an IPv6 instance's first VIP is link-local. keepalived 2.2.7 logs this for multicast
+  // instances and runs them; unicast ones and a link-local first address are fine.
+  ['the first IPv6 VIP of a multicast instance should be link-local', [
+    'vrrp_instance VI_1 {', ' interface eth0', ' dpdk_interface dpdk0', ' virtual_router_id 1', ' virtual_ipaddress {', '  2001:db8::1/64', '  fe80::1/64', ' }', '}',
+    'vrrp_instance VI_2 {', ' interface eth0', ' dpdk_interface dpdk0', ' virtual_router_id 2', ' virtual_ipaddress {', '  fe80::2/64', '  2001:db8::2/64', ' }', '}',
+    'vrrp_instance VI_3 {', ' interface eth0', ' dpdk_interface dpdk0', ' virtual_router_id 3', ' unicast_peer {', '  2001:db8::9', ' }', ' virtual_ipaddress {', '  2001:db8::3/64', ' }', '}', '',
+  ].join('\n'), [
+    'k.conf:6: warning: (VI_1) the first IPv6 VIP address should be link local',
+  ]],
   ['@ conditionals and $ definitions', 'global_defs {\n@main router_id X\n}\n$IF=eth0\n', [
     "k.conf:2: error: '@' conditional lines (config_id / instance selection) are not supported by tsvs: write one file per node",
     'k.conf:4: error: parameter definitions and substitutions ($NAME, ~SEQ) are not supported by tsvs: expand them before use',
@@ -260,6 +269,11 @@ test('tsvs keepalived -t: exit 0 with warnings on S2, exit 4 with FILE:LINE erro
       `${bad}:1: error: vrrp_instance V needs virtual_router_id (1-255)`,
       `${bad}: 2 errors: tsvs keepalived will not run this configuration`, '',
     ].join('\n'));
+    const v6 = join(dir, 'v6.conf');
+    writeFileSync(v6, 'vrrp_instance VI_1 {\n  interface eth0\n  dpdk_interface dpdk0\n  virtual_router_id 7\n  virtual_ipaddress {\n    2001:db8:77::100/128\n  }\n}\n');
+    const w = run('-t', '-f', v6);
+    assert.equal(w.status, 0);
+    assert.equal(w.stderr, `${v6}:6: warning: (VI_1) the first IPv6 VIP address should be link local\n`);
     const missing = run('-t', '-f', join(dir, 'nope.conf'));
     assert.equal(missing.status, 4);
     assert.match(missing.stderr, new RegExp(`^${dir}/nope.conf:0: error: cannot read the configuration: ENOENT`));

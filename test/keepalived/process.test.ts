@@ -4,8 +4,8 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, type Socket } from 'node:net';
 import { createServer } from 'node:http';
@@ -17,6 +17,11 @@ import { RefusedBatchError, apiTarget, socketTarget } from '../../src/keepalived
 import { describeState } from '../../src/keepalived/daemon-state.js';
 import { parseIp } from '../../src/packet/inet.js';
 import { type Harness, configure, startDaemon } from '../control/harness.js';
+import { AdvertVrrp } from '../../src/keepalived/vrrp-adverts.js';
+import { decodeAdvert } from '../../src/keepalived/vrrp/advert.js';
+import { parseVrrpFrame } from '../../src/keepalived/vrrp/frame.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { MemoryLink } from '../support/memory-vrrp-link.js';
 
 const PORTS = [{ name: 'dpdk0', iface: 'lan0' }, { name: 'dpdk1', iface: 'wan0' }];
 
@@ -371,6 +376,103 @@ virtual_server 10.0.0.102 8080 {
   });
 });
 
+/** A vrrp_instance with state MASTER on port dpdk1 (dpdk1.kni), for the reload tests. */
+const masterInstance = (name: string, vrid: number, prio: number, vips: string[]): string => `
+vrrp_instance ${name} {
+    state MASTER
+    interface dpdk1.kni
+    dpdk_interface dpdk1
+    virtual_router_id ${vrid}
+    priority ${prio}
+    advert_int 1
+    virtual_ipaddress {
+${vips.map((v) => `        ${v}`).join('\n')}
+    }
+}`;
+
+const isRoot = process.getuid?.() === 0;
+const netnsSkip = !isRoot && !process.env.CI ? 'needs root for a network namespace and AF_PACKET (CI runs it as root)' : false;
+
+describe('tsvs keepalived -f as a process, VRRP on a veth in a namespace', { skip: netnsSkip, timeout: 60_000 }, () => {
+  test('SIGHUP that changes the VRRP part: the master that stays never sends priority 0 and goes on with its new priority; the removed one resigns; the batch is the VIP difference', async () => {
+    const ns = `kar${randomBytes(3).toString('hex')}`;
+    const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
+    const dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-ns-'));
+    const file = join(dir, 'keepalived.conf');
+    const globals = 'global_defs {\n    vrrp_garp_master_repeat 1\n    vrrp_garp_master_delay 0\n}\n';
+    writeFileSync(file, globals + masterInstance('VI_1', 51, 255, ['10.0.0.100', '10.0.0.101']) + masterInstance('VI_3', 53, 255, ['10.0.0.130']) + '\n');
+    ip('netns', 'add', ns);
+    // An interrupted run must not leave the namespace behind.
+    const removeNs = (): void => { try { ip('netns', 'del', ns); } catch { /* already gone */ } };
+    process.once('exit', removeNs);
+    let h: Harness | undefined;
+    let capture: ReturnType<typeof spawn> | undefined;
+    let child: ReturnType<typeof spawn> | undefined;
+    try {
+      ip('-n', ns, 'link', 'add', 'ka0', 'type', 'veth', 'peer', 'name', 'ka1');
+      ip('-n', ns, 'addr', 'add', '192.168.77.3/24', 'dev', 'ka0');
+      ip('-n', ns, 'link', 'set', 'ka0', 'up');
+      ip('-n', ns, 'link', 'set', 'ka1', 'up');
+      // The other end of the veth prints every advert it sees: "VRID/PRIORITY MS".
+      const dist = (m: string): string => JSON.stringify(join(process.cwd(), 'dist/src/keepalived/vrrp', m));
+      const script = `import { AfPacketVrrpLink } from ${dist('link.js')}; import { parseVrrpFrame } from ${dist('frame.js')}; import { decodeAdvert } from ${dist('advert.js')};
+const l = new AfPacketVrrpLink('ka1');
+l.onFrame((b, o, n) => { const f = parseVrrpFrame(b, o, n); const a = f && decodeAdvert(b, f.off, f.len, f.af); if (a) process.stdout.write(a.vrid + '/' + a.priority + ' ' + Date.now() + '\\n'); });
+process.stdout.write('ready\\n');`;
+      capture = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let seen = '';
+      capture.stdout!.setEncoding('utf8').on('data', (d: string) => { seen += d; });
+      await until('the capture', () => seen.startsWith('ready\n'));
+      const adverts = (): { adv: string; at: number }[] => seen.split('\n').slice(1).filter(Boolean).map((l) => ({ adv: l.split(' ')[0]!, at: Number(l.split(' ')[1]) }));
+
+      h = await startDaemon(1, { ports: PORTS });
+      const addrs = async (): Promise<string[]> => [...((await h!.cmd('tsip addr show dev dpdk1')).output ?? '').matchAll(/inet (\S+)/g)].map((m) => m[1]!);
+      child = spawn('ip', ['netns', 'exec', ns, process.execPath, 'dist/src/cli/tsvs.js', 'keepalived', '-n', '-l', '-f', file, '--socket', h.daemon.socketPath, '--kni-map', 'dpdk1=ka0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+      const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+      await until('both masters\' VIPs', async () => (await addrs()).length === 3, 10_000);
+      await until('two adverts of each', () => adverts().filter((a) => a.adv === '51/255').length >= 2 && adverts().filter((a) => a.adv === '53/255').length >= 2);
+
+      writeFileSync(file, globals + masterInstance('VI_1', 51, 200, ['10.0.0.100', '10.0.0.102']) + '\n');
+      const mark = adverts().length;
+      child.kill('SIGHUP');
+      await until('the VIP difference', async () => (await addrs()).join(' ') === '10.0.0.100/32 10.0.0.102/32');
+      await until('three adverts with priority 200', () => adverts().filter((a) => a.adv === '51/200').length >= 3);
+      // Before the reload took effect VI_1 and VI_3 may have sent one more regular advert each.
+      const since = adverts().slice(mark).map((a) => a.adv);
+      const resigned = since.indexOf('53/0');
+      assert.ok(since.slice(0, resigned).every((a) => a.endsWith('/255')) && !since.slice(resigned).some((a) => a.endsWith('/255')), since.join(' '));
+      const after = adverts().slice(mark + resigned);
+      assert.deepEqual(after.map((a) => a.adv).slice(0, 4), ['53/0', '51/200', '51/200', '51/200']);
+      // On schedule: one at once, then one per advert_int (1 s).
+      for (let i = 2; i < 4; i++) {
+        const gap = after[i]!.at - after[i - 1]!.at;
+        assert.ok(gap > 900 && gap < 1300, `advert gap ${gap} ms`);
+      }
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      const records = stderr.trim().split('\n').map((l) => JSON.parse(l) as LogRecord);
+      assert.deepEqual(records.filter((l) => l.event === 'batch_applied').map((l) => l.lines), [
+        ['tsip addr add 10.0.0.100/32 dev dpdk1', 'tsip addr add 10.0.0.101/32 dev dpdk1', 'tsip addr add 10.0.0.130/32 dev dpdk1'],
+        ['tsip addr del 10.0.0.101/32 dev dpdk1', 'tsip addr del 10.0.0.130/32 dev dpdk1', 'tsip addr add 10.0.0.102/32 dev dpdk1'],
+        ['tsip addr del 10.0.0.100/32 dev dpdk1', 'tsip addr del 10.0.0.102/32 dev dpdk1'],
+      ]);
+      // The transitions: both masters at the start, VI_1's stop at the end; none at the reload.
+      assert.deepEqual(records.filter((l) => l.event === 'vrrp_state').map((l) => [l.instance, l.state]), [['VI_1', 'MASTER'], ['VI_3', 'MASTER'], ['VI_1', 'STOP']]);
+      await until('the stop advert', () => adverts().at(-1)?.adv === '51/0');
+      assert.deepEqual(adverts().filter((a) => a.adv.endsWith('/0')).map((a) => a.adv), ['53/0', '51/0']);
+    } finally {
+      if (child && child.exitCode === null) child.kill('SIGKILL');
+      capture?.kill();
+      await h?.close();
+      process.off('exit', removeNs);
+      removeNs();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('scenario S2\'s keepalived.conf, verbatim, through the process', () => {
   // delay_loop 3 and warmup = delay_loop: with random() = 1 the first probe would come 3 s after
   // start. The process is stopped (releasing nothing) long before: no probe leaves for S2's
@@ -612,4 +714,65 @@ virtual_server 10.0.0.104 80 {
       }
     });
   }
+});
+
+describe('SIGHUP with a changed VRRP part, through the process (VRRP on a memory link, a live daemon)', () => {
+  test('a MASTER that stays keeps its VIPs: the batch is exactly the tsip lines of the difference; a removed master resigns and its VIP leaves', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsvs-ka-vrrp-'));
+    const file = join(dir, 'keepalived.conf');
+    // global_defs outside VRRP (lvs_flush_on_stop) changes too: that alone would not reload VRRP.
+    writeFileSync(file, `global_defs {\n    router_id a\n}\n${masterInstance('VI_1', 51, 255, ['10.0.0.100', '10.0.0.101'])}${masterInstance('VI_3', 53, 255, ['10.0.0.130'])}\n`);
+    const h = await startDaemon(1, { ports: PORTS });
+    const logs: LogRecord[] = [];
+    const clock = new FakeClock();
+    const links = new Map<string, MemoryLink>();
+    const vrrp = new AdvertVrrp({
+      log: (l) => void logs.push(l), ports: { dpdk1: 'wan0' }, clock, runScript: () => undefined,
+      openLink: (n) => { const l = new MemoryLink(n); links.set(n, l); return l; },
+    });
+    const proc = KeepalivedProcess.start({ file, target: socketTarget(h.daemon.socketPath), log: (l) => void logs.push(l), vrrp, stateCheckMs: 0 });
+    const addrs = async (): Promise<string[]> => [...((await h.cmd('tsip addr show dev dpdk1')).output ?? '').matchAll(/inet (\S+)/g)].map((m) => m[1]!);
+    const adverts = (): string[] => links.get('wan0')!.sent.splice(0).flatMap((f) => {
+      const l3 = parseVrrpFrame(f, 0, f.length);
+      if (!l3) return [];
+      const a = decodeAdvert(f, l3.off, l3.len, l3.af)!;
+      return [`${a.vrid}/${a.priority}`];
+    });
+    const batches = (): unknown[] => logs.filter((l) => l.event === 'batch_applied').map((l) => l.lines);
+    try {
+      // Priority 255 with state MASTER: MASTER at once (1 µs).
+      clock.advance(1);
+      await until('both masters\' VIPs', async () => (await addrs()).length === 3);
+      await proc.settled();
+      assert.deepEqual(await addrs(), ['10.0.0.100/32', '10.0.0.101/32', '10.0.0.130/32']);
+      adverts();
+      const before = batches().length;
+
+      // A reload that changes only router_id and lvs_flush_on_stop leaves VRRP alone: no advert at all.
+      writeFileSync(file, `global_defs {\n    router_id b\n    lvs_flush_on_stop VS\n}\n${masterInstance('VI_1', 51, 255, ['10.0.0.100', '10.0.0.101'])}${masterInstance('VI_3', 53, 255, ['10.0.0.130'])}\n`);
+      assert.equal(await proc.reload(), true);
+      await proc.settled();
+      assert.deepEqual([adverts(), batches().length], [[], before]);
+
+      // VI_1 stays (new priority, one VIP replaced), VI_3 goes.
+      writeFileSync(file, `global_defs {\n    router_id b\n}\n${masterInstance('VI_1', 51, 200, ['10.0.0.100', '10.0.0.102'])}\n`);
+      assert.equal(await proc.reload(), true);
+      await until('the new VIP', async () => (await addrs()).includes('10.0.0.102/32'));
+      await proc.settled();
+      // VI_3 resigns with priority 0; VI_1 advertises at once with its new priority, never 0.
+      assert.deepEqual(adverts(), ['53/0', '51/200']);
+      assert.deepEqual(batches().slice(before), [[
+        'tsip addr del 10.0.0.101/32 dev dpdk1',
+        'tsip addr del 10.0.0.130/32 dev dpdk1',
+        'tsip addr add 10.0.0.102/32 dev dpdk1',
+      ]]);
+      assert.deepEqual(await addrs(), ['10.0.0.100/32', '10.0.0.102/32']);
+      assert.deepEqual(logs.filter((l) => l.event === 'vrrp_state').map((l) => l.message), ['(VI_1) Entering MASTER STATE', '(VI_3) Entering MASTER STATE']);
+      assert.deepEqual(vrrp.states(), new Map([['VI_1', 'MASTER']]));
+    } finally {
+      await proc.stop();
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -67,6 +67,19 @@ export class Announcer {
     if (this.s.refresh > 0) this.refreshLoop();
   }
 
+  /**
+   * A reload kept this master (keepalived's clear_diff_vrrp): no second burst. With VIPs `added`
+   * (and now in place), one `repeat` burst over every VIP; without, nothing, except that a refresh
+   * is due at once (keepalived's new instance has no refresh timer yet, so its first advert sends
+   * the refresh burst). Either way the refresh runs every `refresh` from here.
+   */
+  reloaded(added: boolean): void {
+    this.cancel();
+    if (added) this.burst(this.s.repeat);
+    else if (this.s.refresh > 0) this.burst(this.s.refreshRepeat);
+    if (this.s.refresh > 0) this.refreshLoop();
+  }
+
   private refreshLoop(): void {
     this.later(this.s.refresh, () => {
       this.burst(this.s.refreshRepeat);

@@ -6,7 +6,8 @@
 import { type IpAddr, formatIp } from '../../packet/inet.js';
 import { type Clock, masterDownUs, skewTimeUs } from './timers.js';
 
-export type VrrpRunState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
+/** DELETED: a reload removed the instance (keepalived's VRRP_STATE_DELETED). */
+export type VrrpRunState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP' | 'DELETED';
 
 export interface VrrpParams {
   readonly name: string;
@@ -108,7 +109,7 @@ export class VrrpMachine {
 
   /** BACKUP → MASTER: advert first (the old master drops its VIPs before our GARPs), then the rest. */
   becomeMaster(): void {
-    if (this.state === 'MASTER' || this.state === 'STOP') return;
+    if (this.state === 'MASTER' || this.state === 'STOP' || this.state === 'DELETED') return;
     this.masterAdverIntUs = this.p.advertIntUs;
     this.fx.sendAdvert(this.p.priority);
     this.setState('MASTER', `${this.tag} Entering MASTER STATE`);
@@ -117,7 +118,7 @@ export class VrrpMachine {
 
   /** MASTER → BACKUP (a better master, or the sync group says so). */
   becomeBackup(): void {
-    if (this.state === 'BACKUP' || this.state === 'STOP') return;
+    if (this.state === 'BACKUP' || this.state === 'STOP' || this.state === 'DELETED') return;
     this.preemptAt = Number.NaN;
     this.setState('BACKUP', `${this.tag} Entering BACKUP STATE`);
     this.arm(this.masterDownUs());
@@ -179,14 +180,55 @@ export class VrrpMachine {
     this.becomeBackup();
   }
 
-  /** Shutdown: a master sends priority 0 so the backup takes over after Skew_Time. */
-  stop(): void {
+  /**
+   * A reload kept this instance (keepalived's restore_vrrp_state): it carries on in the state its
+   * predecessor had, with this configuration's priority and advert_int, and no transition. A
+   * master advertises at once (keepalived sets its timer to now) and then every advert_int; a
+   * backup waits a whole Master_Down_Interval. `demoted`: a master whose sync group is not all
+   * master goes back to BACKUP, as keepalived's vrrp_init_state does (its VIPs go, no priority 0).
+   */
+  resume(state: 'MASTER' | 'BACKUP', demoted = false): void {
+    this.masterAdverIntUs = this.p.advertIntUs;
+    if (demoted) {
+      this.state = 'MASTER';
+      this.setState('BACKUP', `${this.tag} Entering BACKUP STATE (init)`);
+      this.arm(this.masterDownUs());
+      return;
+    }
+    this.state = state;
+    if (state === 'MASTER') {
+      this.fx.sendAdvert(this.p.priority);
+      this.arm(this.p.advertIntUs);
+    } else this.arm(this.masterDownUs());
+  }
+
+  /** Replaced by a reload's successor: timers stop, nothing is sent, no transition. */
+  retire(): void {
     this.cancel?.();
     this.cancel = null;
+  }
+
+  /** A master resigns: priority 0, so the backup takes over after Skew_Time. */
+  private resign(): void {
+    this.retire();
     if (this.state === 'MASTER') {
       this.fx.sendAdvert(0);
       this.fx.log(`${this.tag} sent 0 priority`);
     }
+  }
+
+  /** Shutdown: a master sends priority 0 so the backup takes over after Skew_Time. */
+  stop(): void {
+    this.resign();
     this.setState('STOP');
+  }
+
+  /**
+   * A reload removed this instance (keepalived's clear_diff_vrrp): a master resigns as on stop.
+   * The state becomes DELETED without a transition; the caller reports it.
+   */
+  delete(): void {
+    this.resign();
+    this.state = 'DELETED';
   }
 }

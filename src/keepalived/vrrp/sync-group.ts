@@ -6,13 +6,13 @@ import type { VrrpSyncGroup } from '../model.js';
 import type { VrrpMachine, VrrpRunState } from './instance.js';
 
 export class SyncGroup {
-  state: VrrpRunState = 'INIT';
   private moving = false;
 
-  constructor(readonly def: VrrpSyncGroup, private readonly members: readonly VrrpMachine[], private readonly notify: (state: VrrpRunState) => void) {}
+  /** `state`: INIT at start; a reload carries the group's state over (no repeated notify). */
+  constructor(readonly def: VrrpSyncGroup, private readonly members: readonly VrrpMachine[], private readonly notify: (state: VrrpRunState) => void, public state: VrrpRunState = 'INIT') {}
 
-  /** A member changed state by itself: pull the others along. */
-  memberMoved(from: VrrpMachine, to: VrrpRunState): void {
+  /** A member changed state by itself: pull the others along (`from` undefined: the group itself, at a reload). */
+  memberMoved(from: VrrpMachine | undefined, to: VrrpRunState): void {
     if (this.moving || to === this.state) return;
     if (to !== 'MASTER' && to !== 'BACKUP') return;
     this.moving = true;
