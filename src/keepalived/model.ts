@@ -74,7 +74,7 @@ export interface VrrpInstance {
   /** Preempt is keepalived's default; `nopreempt` turns it off. */
   readonly preempt: boolean;
   readonly preemptDelay: number;
-  readonly authentication?: { readonly type: 'PASS' | 'AH'; readonly pass: string };
+  readonly authentication?: { readonly type: 'PASS'; readonly pass: string };
   readonly virtualIpaddress: readonly VirtualIp[];
   readonly virtualIpaddressExcluded: readonly VirtualIp[];
   readonly unicastSrcIp?: IpAddr;

@@ -92,16 +92,21 @@ export function parseVrrpInstance(d: Diagnostics, n: BraceNode): VrrpInstance | 
     preempt: (s) => { vi.preempt = flag(d, s); },
     preempt_delay: (s) => { const v = seconds(d, s, 0, 1000); if (v !== undefined) vi.preemptDelay = v; },
     authentication: (s) => {
-      let type: 'PASS' | 'AH' | undefined;
+      let type: 'PASS' | undefined;
       let pass: string | undefined;
+      let reported = false;
       walk(d, blockOf(d, s), 'authentication', {
         auth_type: (a) => {
           const v = oneWord(d, a)?.toUpperCase();
-          if (v === 'PASS' || v === 'AH') type = v;
+          reported = v !== 'PASS';
+          // Running without it would mean adverts with no authentication, rejected by every AH peer.
+          if (v === 'AH') d.error(a, 'auth_type AH (IPsec AH) is not supported by tsvs: use PASS, or no authentication');
+          else if (v === 'PASS') type = v;
           else if (v !== undefined) d.error(a, `auth_type: '${a.words[1]}' is not PASS or AH`);
         },
         auth_pass: (a) => { pass = restOfLine(d, a); },
       });
+      if (reported) return;
       if (type === undefined || pass === undefined) d.error(s, 'authentication needs auth_type and auth_pass');
       else {
         // keepalived truncates the password to the 8 bytes of the VRRPv2 auth data, with a warning.

@@ -86,6 +86,10 @@ const CASES: [string, string, string[]][] = [
   ['auth without pass', 'vrrp_instance V {\n interface e\n virtual_router_id 1\n authentication {\n  auth_type PASS\n }\n}\n', [
     'k.conf:4: error: authentication needs auth_type and auth_pass',
   ]],
+  ['auth AH and an unknown type', 'vrrp_instance V {\n interface e\n virtual_router_id 1\n authentication {\n  auth_type AH\n  auth_pass x\n }\n}\nvrrp_instance W {\n interface e\n virtual_router_id 2\n authentication {\n  auth_type MD5\n  auth_pass x\n }\n}\n', [
+    'k.conf:5: error: auth_type AH (IPsec AH) is not supported by tsvs: use PASS, or no authentication',
+    "k.conf:13: error: auth_type: 'MD5' is not PASS or AH",
+  ]],
   ['sync group names a missing instance', 'vrrp_sync_group G {\n group {\n  VI_9\n }\n}\n', ["k.conf:1: error: vrrp_sync_group G: no vrrp_instance named 'VI_9'"]],
   ['virtual_server forms', 'virtual_server 10.0.0.1 {\n}\nvirtual_server fwmark 7 {\n}\nvirtual_server group nope {\n}\n', [
     "k.conf:1: error: virtual_server takes 'IP PORT', 'group NAME' or 'fwmark N'",
