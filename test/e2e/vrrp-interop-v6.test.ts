@@ -17,7 +17,7 @@ import { decodeAdvert } from '../../src/keepalived/vrrp/advert.js';
 import { buildUnsolicitedNa } from '../../src/keepalived/vrrp/garp.js';
 import { parseIp, parseMac } from '../../src/packet/inet.js';
 import { LAB6, type Proc, VrrpLab } from './vrrp-lab.js';
-import { type Seen, assertGap, masterDown, ourLogTime, ourStates, seen, skewTime, vrrpConf } from './vrrp-observe.js';
+import { type Seen, assertGap, masterDown, ourLogTime, ourStates, seen, skewTime, unicastBothWays, vrrpConf } from './vrrp-observe.js';
 
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot && !process.env.CI ? 'needs root for network namespaces, AF_PACKET and keepalived (CI runs it as root)' : false;
@@ -232,24 +232,11 @@ describe('VRRPv3 over IPv6 with Debian keepalived 2.2.7', { skip, timeout: 180_0
     await lab.kill(ka, 'SIGTERM');
     // Our side must resolve keepalived's link-local MAC itself (a scoped address: fe80::...%if).
     lab.sh(lab.ns.ts, 'ip', '-6', 'neigh', 'flush', 'dev', lab.ifs.ts);
-    ours = lab.startOurs(uni(tsConf(100), tsLl, kaLl), 'ts-uni');
-    await lab.waitFor(ours, '"message":"(VI_1) Entering MASTER STATE"', 10_000);
-    ka = lab.startKeepalived(uni(kaConf(80), kaLl, tsLl), 'ka-uni');
-    kaRuns.push(ka);
-    await lab.waitFor(ka, '(VI_1) Entering BACKUP STATE (init)', 10_000);
-    // Longer than keepalived's Master_Down_Interval (3.69 s): it hears our unicast adverts.
-    await sleep(5000);
-    assert.ok(!ka.out.includes('Entering MASTER STATE'), ka.out);
-    const kaFrom = ka.out.length;
-    await lab.kill(ours, 'SIGKILL');
-    await lab.waitFor(ka, '(VI_1) Entering MASTER STATE', 10_000, kaFrom);
-    ours = lab.startOurs(uni(tsConf(100), tsLl, kaLl), 'ts-uni2');
-    await lab.waitFor(ours, `"message":"(VI_1) received lower priority (80) advert from ${kaLl} - discarding"`, 10_000);
-    await lab.waitFor(ours, '"message":"(VI_1) Entering MASTER STATE"', 10_000);
-    await lab.waitFor(ka, `(VI_1) Master received advert from ${tsLl} with higher priority 100, ours 80`, 5000, kaFrom);
-    assert.ok(!ours.out.includes('vrrp_advert_rejected'), ours.out);
-    await lab.kill(ours, 'SIGTERM');
-    await lab.kill(ka, 'SIGTERM');
+    await unicastBothWays(lab, {
+      startOurs: (run) => (ours = lab.startOurs(uni(tsConf(100), tsLl, kaLl), `ts-uni${run}`)),
+      startKa: () => { ka = lab.startKeepalived(uni(kaConf(80), kaLl, tsLl), 'ka-uni'); kaRuns.push(ka); return ka; },
+      tsAddr: tsLl, kaAddr: kaLl,
+    });
     // Back to where the previous test left things: keepalived alone, master on multicast.
     startKa(80, 'ka-after');
     await lab.waitFor(ka, '(VI_1) Entering MASTER STATE', 10_000);

@@ -12,7 +12,8 @@ import { decodeAdvert } from '../../src/keepalived/vrrp/advert.js';
 import { parseVrrpFrame } from '../../src/keepalived/vrrp/frame.js';
 import { ETH_P_ARP, ETH_P_IPV6, readU16, readU32 } from '../../src/packet/ether.js';
 import { formatIp, formatMac, ip4, ip6 } from '../../src/packet/inet.js';
-import type { Proc } from './vrrp-lab.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Proc, VrrpLab } from './vrrp-lab.js';
 
 export const LATE_S = 0.25;
 export const EARLY_S = 0.01;
@@ -125,4 +126,30 @@ export function ourLogTime(p: Proc, message: string, from = 0): number {
   const line = p.out.slice(from).split('\n').find((l) => l.includes(`"message":"${message}"`));
   assert.ok(line, `our log has ${message}`);
   return Date.parse((JSON.parse(line) as { time: string }).time) / 1000;
+}
+
+/**
+ * unicast_peer both ways round, tsvs priority 100 and keepalived 80: keepalived stays BACKUP on our
+ * unicast adverts past its Master_Down_Interval; we die (SIGKILL) and it takes over; we return,
+ * discard its lower-priority adverts and preempt. Leaves both stopped.
+ */
+export async function unicastBothWays(lab: VrrpLab, o: { startOurs: (run: number) => Proc; startKa: () => Proc; tsAddr: string; kaAddr: string }): Promise<void> {
+  let ours = o.startOurs(1);
+  await lab.waitFor(ours, '"message":"(VI_1) Entering MASTER STATE"', 10_000);
+  const ka = o.startKa();
+  await lab.waitFor(ka, '(VI_1) Entering BACKUP STATE (init)', 10_000);
+  // Longer than keepalived's Master_Down_Interval (3.69 s): it hears our unicast adverts.
+  await sleep(5000);
+  assert.ok(!ka.out.includes('Entering MASTER STATE'), ka.out);
+  assert.ok(!/Expected (un|mult)icast/.test(ka.out), ka.out);
+  const kaFrom = ka.out.length;
+  await lab.kill(ours, 'SIGKILL');
+  await lab.waitFor(ka, '(VI_1) Entering MASTER STATE', 10_000, kaFrom);
+  ours = o.startOurs(2);
+  await lab.waitFor(ours, `"message":"(VI_1) received lower priority (80) advert from ${o.kaAddr} - discarding"`, 10_000);
+  await lab.waitFor(ours, '"message":"(VI_1) Entering MASTER STATE"', 10_000);
+  await lab.waitFor(ka, `(VI_1) Master received advert from ${o.tsAddr} with higher priority 100, ours 80`, 5000, kaFrom);
+  assert.ok(!ours.out.includes('vrrp_advert_rejected'), ours.out);
+  await lab.kill(ours, 'SIGTERM');
+  await lab.kill(ka, 'SIGTERM');
 }
