@@ -296,13 +296,20 @@ export class KeepalivedProcess {
       this.opts.log({ level: 'error', event: 'reload_failed', message: `${this.opts.file} has errors: keeping the running configuration` });
       return false;
     }
+    // First VRRP, which may refuse the file (an interface with no address for adverts): then
+    // nothing changes, services and checkers included, as for a file with errors.
+    try {
+      this.#vrrp.reload(config);
+    } catch (e) {
+      this.opts.log({ level: 'error', event: 'reload_failed', message: `${(e as Error).message}: keeping the running configuration` });
+      return false;
+    }
     const old = this.#monitor;
     await old.stop();
     const health = old.health();
     // Only real servers of the new file are looked up, so dropping the others is implicit.
     this.#config = config;
     this.#monitor = this.#newMonitor(config, health);
-    this.#vrrp.reload(config);
     this.#kick();
     this.#monitor.start();
     this.opts.log({ level: 'info', event: 'reload_done', message: `Reloaded ${this.opts.file}: ${config.virtualServers.length} virtual_server, ${config.vrrpInstances.length} vrrp_instance` });

@@ -131,7 +131,7 @@ export class AdvertVrrp implements VrrpDriver {
    * SIGHUP. An unchanged VRRP part keeps running untouched. A changed one is reloaded as
    * keepalived reloads (VrrpHandle.reload): instances that stay keep their state, a master its
    * VIPs; removed ones resign; new ones start. A configuration VRRP cannot run (an interface
-   * without an address) is logged and the running one stays.
+   * without an address) throws, and the running one stays.
    */
   reload(config: KeepalivedConfig): void {
     if (vrrpPart(config) === this.#running) {
@@ -142,8 +142,7 @@ export class AdvertVrrp implements VrrpDriver {
     try {
       this.#handle?.reload(config);
     } catch (e) {
-      this.opts.log({ level: 'error', event: 'vrrp_reload_failed', message: this.#explain(e).message });
-      return;
+      throw this.#explain(e);
     }
     this.#running = vrrpPart(config);
     this.#config = config;

@@ -16,7 +16,7 @@ export interface VrrpDriver {
   start(config: KeepalivedConfig, onStateChange: VrrpStateListener): void;
   /** The state of every instance (by name). */
   states(): ReadonlyMap<string, VrrpState>;
-  /** SIGHUP: the new configuration (instances added, removed or changed). */
+  /** SIGHUP: the new configuration (instances added, removed or changed); throws, changing nothing, if VRRP cannot run it. */
   reload(config: KeepalivedConfig): void;
   /** Shutdown: release what VRRP holds (keepalived sends priority-0 adverts here). */
   stop(): Promise<void>;

@@ -769,6 +769,21 @@ describe('SIGHUP with a changed VRRP part, through the process (VRRP on a memory
       assert.deepEqual(await addrs(), ['10.0.0.100/32', '10.0.0.102/32']);
       assert.deepEqual(logs.filter((l) => l.event === 'vrrp_state').map((l) => l.message), ['(VI_1) Entering MASTER STATE', '(VI_3) Entering MASTER STATE']);
       assert.deepEqual(vrrp.states(), new Map([['VI_1', 'MASTER']]));
+
+      // A file VRRP cannot run (an IPv6 instance on a link with no IPv6 address) is refused whole:
+      // VI_1's edit in the same file is not applied either, and VRRP runs on as it was.
+      const fromBatches = batches().length;
+      writeFileSync(file, `${masterInstance('VI_1', 51, 200, ['10.0.0.100', '10.0.0.103'])}${masterInstance('VI_6', 56, 255, ['fd00::100'])}\n`);
+      assert.equal(await proc.reload(), false);
+      await proc.settled();
+      assert.match(String(logs.filter((l) => l.event === 'reload_failed').at(-1)?.message),
+        /^vrrp_instance VI_6: interface wan0 has no IPv6 address to send adverts from .*: keeping the running configuration$/);
+      assert.equal(batches().length, fromBatches);
+      assert.deepEqual(await addrs(), ['10.0.0.100/32', '10.0.0.102/32']);
+      assert.deepEqual(vrrp.states(), new Map([['VI_1', 'MASTER']]));
+      adverts();
+      clock.advance(1000);
+      assert.deepEqual(adverts(), ['51/200']);
     } finally {
       await proc.stop();
       await h.close();
