@@ -23,17 +23,20 @@ const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest(
 const page = (i: number): string => `rs${i + 1} ${rsAddr(i)}\n`;
 
 /** Checker timing of the file below, in seconds. */
-const DELAY_LOOP = 1;
-const RETRY = 1;
-const DELAY_BEFORE_RETRY = 1;
+const DELAY_LOOP = 2;
+const RETRY = 3;
+const DELAY_BEFORE_RETRY = 0.5;
 const CONNECT_TIMEOUT = 1;
 /**
- * The bound a failure must be seen within: the next probe comes at most delay_loop after the last
- * success, then `retry` retries, each delay_before_retry later and each at most connect_timeout
- * long (a stopped nginx is refused at once, so that term is slack), then the batch (one socket
- * round trip); 1 s more for a loaded CI machine.
+ * The issue's bound: a failure is acted on within delay_loop x retry. keepalived's schedule gives
+ * less: the next probe comes at most delay_loop after the last success, then `retry` retries,
+ * each delay_before_retry later (a stopped nginx refuses at once; a wrong digest is known at
+ * once), then the batch (one socket round trip). That worst case, 3.5 s here, leaves 2.5 s of
+ * the 6 s for a loaded CI machine.
  */
-const DOWN_BOUND_MS = (DELAY_LOOP + RETRY * (DELAY_BEFORE_RETRY + CONNECT_TIMEOUT) + 1) * 1000;
+const DOWN_BOUND_MS = DELAY_LOOP * RETRY * 1000;
+const WORST_CASE_MS = (DELAY_LOOP + RETRY * DELAY_BEFORE_RETRY) * 1000;
+if (WORST_CASE_MS > DOWN_BOUND_MS - 2000) throw new Error('the checker timing leaves too little slack under delay_loop x retry');
 /** A server that is down is probed every delay_loop: it is back within one, plus the same slack. */
 const UP_BOUND_MS = (DELAY_LOOP + CONNECT_TIMEOUT + 1) * 1000;
 
@@ -226,7 +229,7 @@ describe('keepalived health checks through the management interface (S2 dialect,
     assert.ok(!names.includes('rs1'), names.join(' '));
     assert.deepEqual(new Set(names), new Set(['rs2', 'rs3']));
     await logged('TCP connection to [192.168.100.2]:tcp:80 failed.');
-    await logged('TCP_CHECK on service [192.168.100.2]:tcp:80 failed after 1 retries.');
+    await logged(`TCP_CHECK on service [192.168.100.2]:tcp:80 failed after ${RETRY} retries.`);
     await logged('Removing service [192.168.100.2]:tcp:80 from VS [vip80]:0');
 
     lab.startNginx(0);
